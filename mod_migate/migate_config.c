@@ -1,0 +1,549 @@
+/*
+ * migate_config.c - per-server configuration: creation with unset
+ * sentinels, the merge rules of SPEC "Directives", the directive setters
+ * (each validates fully and names itself in its error), the getters that
+ * resolve defaults, and the compilation of each gated server's policy.
+ */
+#include <string.h>
+
+#include "httpd.h"
+#include "http_config.h"
+#include "http_log.h"
+#include "apr_strings.h"
+#include "apr_lib.h"
+
+#include "migate_glue.h"
+#include "migate_uuid.h"
+
+/* ------------------------------------------------------------------ */
+/* Creation and merge                                                 */
+
+void *migate_create_srv(apr_pool_t *p, server_rec *s)
+{
+    migate_srv_conf *sc = apr_pcalloc(p, sizeof(*sc));
+
+    (void)s;
+    sc->enabled = MIGATE_UNSET;
+    sc->report = MIGATE_UNSET;
+    sc->deny_status = MIGATE_UNSET;
+    sc->metadata = MIGATE_UNSET;
+    sc->request_id = MIGATE_UNSET;
+    sc->id_version = MIGATE_UNSET;
+    sc->backend_tls = MIGATE_UNSET;
+    sc->allow = apr_array_make(p, 4, sizeof(migate_rule_spec));
+    sc->deny = apr_array_make(p, 4, sizeof(migate_rule_spec));
+    sc->index = -1;
+    return sc;
+}
+
+#define MERGE_INT(f)  (add->f != MIGATE_UNSET ? add->f : base->f)
+#define MERGE_PTR(f)  (add->f != NULL ? add->f : base->f)
+
+/* A vhost inherits every setting it does not make itself; deny rules of
+ * the main server are added to the vhost's own; allow rules (and opened
+ * services) are inherited only by a vhost that has none of its own. */
+void *migate_merge_srv(apr_pool_t *p, void *basev, void *addv)
+{
+    const migate_srv_conf *base = basev, *add = addv;
+    migate_srv_conf *sc = apr_pcalloc(p, sizeof(*sc));
+
+    sc->enabled = MERGE_INT(enabled);
+    sc->report = MERGE_INT(report);
+    sc->deny_status = MERGE_INT(deny_status);
+    sc->metadata = MERGE_INT(metadata);
+    sc->request_id = MERGE_INT(request_id);
+    sc->id_header = MERGE_PTR(id_header);
+    sc->id_version = MERGE_INT(id_version);
+    sc->resp_header = MERGE_PTR(resp_header);
+    sc->trusted = MERGE_PTR(trusted);
+    sc->backend_tls = MERGE_INT(backend_tls);
+    sc->allow = add->allow->nelts ? add->allow : base->allow;
+    sc->warn_allow_root = add->allow->nelts ? add->warn_allow_root
+                                            : base->warn_allow_root;
+    sc->deny = apr_array_append(p, base->deny, add->deny);
+    sc->index = -1;
+    return sc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Effective values                                                   */
+
+int migate_cfg_enabled(const migate_srv_conf *sc)
+{
+    return sc->enabled == 1;
+}
+
+int migate_cfg_report(const migate_srv_conf *sc)
+{
+    return sc->report == 1;
+}
+
+int migate_cfg_deny_status(const migate_srv_conf *sc)
+{
+    return sc->deny_status == MIGATE_UNSET ? HTTP_FORBIDDEN : sc->deny_status;
+}
+
+int migate_cfg_metadata(const migate_srv_conf *sc)
+{
+    return sc->metadata == 1;
+}
+
+int migate_cfg_request_id(const migate_srv_conf *sc)
+{
+    return sc->request_id != 0;
+}
+
+const char *migate_cfg_id_header(const migate_srv_conf *sc)
+{
+    return sc->id_header ? sc->id_header : "activityid";
+}
+
+int migate_cfg_id_version(const migate_srv_conf *sc)
+{
+    return sc->id_version == MIGATE_UNSET ? 4 : sc->id_version;
+}
+
+const char *migate_cfg_resp_header(const migate_srv_conf *sc)
+{
+    return (sc->resp_header && *sc->resp_header) ? sc->resp_header : NULL;
+}
+
+int migate_cfg_backend_tls(const migate_srv_conf *sc)
+{
+    return sc->backend_tls == MIGATE_UNSET ? MIGATE_TLS_STRICT
+                                           : sc->backend_tls;
+}
+
+int migate_cfg_trusted(const migate_srv_conf *sc, const char *ip)
+{
+    if (!sc->trusted || !ip) {
+        return 0;
+    }
+    return migate_cidr_match((migate_cidr *const *)sc->trusted->elts,
+                             sc->trusted->nelts, ip);
+}
+
+/* ------------------------------------------------------------------ */
+/* Directive setters                                                  */
+
+static const char *err(cmd_parms *cmd, const char *fmt, const char *arg,
+                       const char *why)
+{
+    /* httpd prefixes file and line; we add the directive and the value. */
+    return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name,
+                        apr_psprintf(cmd->pool, fmt, arg, why));
+}
+
+static const char *check_ctx(cmd_parms *cmd)
+{
+    return ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
+}
+
+static const char *set_flag(cmd_parms *cmd, void *dc, int on)
+{
+    migate_srv_conf *sc = migate_srv(cmd->server);
+    const char *e = check_ctx(cmd);
+    const char *name = cmd->cmd->name;
+
+    (void)dc;
+    if (e) {
+        return e;
+    }
+    if (!strcasecmp(name, "MiGate")) {
+        sc->enabled = on;
+    }
+    else if (!strcasecmp(name, "MiGateServiceMetadata")) {
+        sc->metadata = on;
+    }
+    else if (!strcasecmp(name, "MiGateRequestId")) {
+        sc->request_id = on;
+    }
+    return NULL;
+}
+
+static const char *set_mode(cmd_parms *cmd, void *dc, const char *arg)
+{
+    migate_srv_conf *sc = migate_srv(cmd->server);
+    const char *e = check_ctx(cmd);
+
+    (void)dc;
+    if (e) {
+        return e;
+    }
+    if (!strcasecmp(arg, "enforce")) {
+        sc->report = 0;
+    }
+    else if (!strcasecmp(arg, "report")) {
+        sc->report = 1;
+    }
+    else {
+        return err(cmd, "'%s' is not a mode%s", arg,
+                   ": use enforce or report");
+    }
+    return NULL;
+}
+
+static const char *set_deny_status(cmd_parms *cmd, void *dc,
+                                   const char *arg)
+{
+    migate_srv_conf *sc = migate_srv(cmd->server);
+    const char *e = check_ctx(cmd);
+
+    (void)dc;
+    if (e) {
+        return e;
+    }
+    if (!strcmp(arg, "403")) {
+        sc->deny_status = HTTP_FORBIDDEN;
+    }
+    else if (!strcmp(arg, "404")) {
+        sc->deny_status = HTTP_NOT_FOUND;
+    }
+    else {
+        return err(cmd, "'%s' is not allowed%s", arg,
+                   ": the status must be 403 or 404");
+    }
+    return NULL;
+}
+
+/* [METHODS] pattern, for the three allow directives. */
+static const char *add_allow(cmd_parms *cmd, void *dc, const char *a1,
+                             const char *a2)
+{
+    migate_srv_conf *sc = migate_srv(cmd->server);
+    migate_rule_spec *rs;
+    const char *pattern = a2 ? a2 : a1;
+    const char *why, *e = check_ctx(cmd);
+    migate_methods_t methods = MIGATE_METHODS_ANY;
+    migate_rule_kind_e kind = (migate_rule_kind_e)(long)cmd->info;
+
+    (void)dc;
+    if (e) {
+        return e;
+    }
+    if (a2) {
+        const char *bad;
+        size_t bad_len;
+
+        why = migate_methods_parse(a1, &methods, &bad, &bad_len);
+        if (why) {
+            return apr_psprintf(cmd->pool, "%s: method '%.*s' in '%s': %s",
+                                cmd->cmd->name, (int)bad_len, bad, a1, why);
+        }
+    }
+    why = migate_rule_check(cmd->pool, kind, pattern);
+    if (why) {
+        return err(cmd, "'%s': %s", pattern, why);
+    }
+    if (kind == MIGATE_RULE_PREFIX && !strcmp(pattern, "/")) {
+        sc->warn_allow_root = 1;
+    }
+    rs = apr_array_push(sc->allow);
+    rs->kind = kind;
+    rs->pattern = pattern;
+    rs->methods = methods;
+    rs->is_service = 0;
+    return NULL;
+}
+
+static const char *add_deny(cmd_parms *cmd, void *dc, const char *arg)
+{
+    migate_srv_conf *sc = migate_srv(cmd->server);
+    migate_rule_spec *rs;
+    migate_rule_kind_e kind = (migate_rule_kind_e)(long)cmd->info;
+    const char *why, *e = check_ctx(cmd);
+
+    (void)dc;
+    if (e) {
+        return e;
+    }
+    why = migate_rule_check(cmd->pool, kind, arg);
+    if (why) {
+        return err(cmd, "'%s': %s", arg, why);
+    }
+    rs = apr_array_push(sc->deny);
+    rs->kind = kind;
+    rs->pattern = arg;
+    rs->methods = MIGATE_METHODS_ANY;
+    rs->is_service = 0;
+    return NULL;
+}
+
+static const char *add_service(cmd_parms *cmd, void *dc, const char *arg)
+{
+    migate_srv_conf *sc = migate_srv(cmd->server);
+    migate_rule_spec *rs;
+    const char *why, *e = check_ctx(cmd);
+
+    (void)dc;
+    if (e) {
+        return e;
+    }
+    why = migate_service_name_check(cmd->pool, arg);
+    if (why) {
+        return err(cmd, "'%s': %s", arg, why);
+    }
+    rs = apr_array_push(sc->allow);
+    rs->kind = MIGATE_RULE_EXACT;
+    rs->pattern = arg;
+    rs->methods = MIGATE_METHODS_ANY;
+    rs->is_service = 1;
+    return NULL;
+}
+
+/* A header name is an HTTP token (RFC 9110 tchar). */
+static int is_token(const char *s)
+{
+    if (!*s) {
+        return 0;
+    }
+    for (; *s; s++) {
+        if (!apr_isalnum(*s) && !strchr("!#$%&'*+-.^_`|~", *s)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static const char *set_id_header(cmd_parms *cmd, void *dc, const char *arg)
+{
+    migate_srv_conf *sc = migate_srv(cmd->server);
+    const char *e = check_ctx(cmd);
+
+    (void)dc;
+    if (e) {
+        return e;
+    }
+    if (!is_token(arg)) {
+        return err(cmd, "'%s'%s", arg, " is not a valid header name");
+    }
+    sc->id_header = arg;
+    return NULL;
+}
+
+static const char *set_resp_header(cmd_parms *cmd, void *dc,
+                                   const char *arg)
+{
+    migate_srv_conf *sc = migate_srv(cmd->server);
+    const char *e = check_ctx(cmd);
+
+    (void)dc;
+    if (e) {
+        return e;
+    }
+    if (!strcasecmp(arg, "Off")) {
+        sc->resp_header = "";
+        return NULL;
+    }
+    if (!is_token(arg)) {
+        return err(cmd, "'%s'%s", arg,
+                   " is not a valid header name (or Off)");
+    }
+    sc->resp_header = arg;
+    return NULL;
+}
+
+static const char *set_id_version(cmd_parms *cmd, void *dc, const char *arg)
+{
+    migate_srv_conf *sc = migate_srv(cmd->server);
+    const char *e = check_ctx(cmd);
+
+    (void)dc;
+    if (e) {
+        return e;
+    }
+    if (!strcmp(arg, "4")) {
+        sc->id_version = 4;
+    }
+    else if (!strcmp(arg, "7")) {
+        sc->id_version = 7;
+    }
+    else {
+        return err(cmd, "'%s'%s", arg, " is not supported: use 4 or 7");
+    }
+    return NULL;
+}
+
+static const char *add_trusted(cmd_parms *cmd, void *dc, const char *arg)
+{
+    migate_srv_conf *sc = migate_srv(cmd->server);
+    migate_cidr *net;
+    const char *why, *e = check_ctx(cmd);
+
+    (void)dc;
+    if (e) {
+        return e;
+    }
+    why = migate_cidr_parse(cmd->pool, arg, &net);
+    if (why) {
+        return err(cmd, "'%s': %s", arg, why);
+    }
+    if (!sc->trusted) {
+        sc->trusted = apr_array_make(cmd->pool, 4, sizeof(migate_cidr *));
+    }
+    *(migate_cidr **)apr_array_push(sc->trusted) = net;
+    return NULL;
+}
+
+static const char *set_backend_tls(cmd_parms *cmd, void *dc,
+                                   const char *arg)
+{
+    migate_srv_conf *sc = migate_srv(cmd->server);
+    const char *e = check_ctx(cmd);
+
+    (void)dc;
+    if (e) {
+        return e;
+    }
+    if (!strcasecmp(arg, "strict")) {
+        sc->backend_tls = MIGATE_TLS_STRICT;
+    }
+    else if (!strcasecmp(arg, "audit")) {
+        sc->backend_tls = MIGATE_TLS_AUDIT;
+    }
+    else if (!strcasecmp(arg, "off")) {
+        sc->backend_tls = MIGATE_TLS_OFF;
+    }
+    else {
+        return err(cmd, "'%s'%s", arg,
+                   " is not a policy: use strict, audit or off");
+    }
+    return NULL;
+}
+
+const command_rec migate_cmds[] = {
+    AP_INIT_FLAG("MiGate", set_flag, NULL, RSRC_CONF,
+        "Turn the MI gate on or off for this server or virtual host"),
+    AP_INIT_TAKE1("MiGateMode", set_mode, NULL, RSRC_CONF,
+        "enforce (default) refuses requests no allow rule matches; report "
+        "logs and passes them"),
+    AP_INIT_TAKE12("MiGateAllow", add_allow, (void *)MIGATE_RULE_PREFIX,
+        RSRC_CONF,
+        "Allow a path prefix, segment-aware, optionally for listed methods: "
+        "[GET,POST] /prefix"),
+    AP_INIT_TAKE12("MiGateAllowExact", add_allow, (void *)MIGATE_RULE_EXACT,
+        RSRC_CONF,
+        "Allow one exact path, optionally for listed methods: [GET] /path"),
+    AP_INIT_TAKE12("MiGateAllowMatch", add_allow, (void *)MIGATE_RULE_REGEX,
+        RSRC_CONF,
+        "Allow canonical paths matching a PCRE2 regex, optionally for "
+        "listed methods: [GET] regex"),
+    AP_INIT_TAKE1("MiGateDeny", add_deny, (void *)MIGATE_RULE_PREFIX,
+        RSRC_CONF,
+        "Deny a path prefix (case-insensitive) over every allow rule"),
+    AP_INIT_TAKE1("MiGateDenyMatch", add_deny, (void *)MIGATE_RULE_REGEX,
+        RSRC_CONF,
+        "Deny paths matching a PCRE2 regex (case-insensitive) over every "
+        "allow rule"),
+    AP_INIT_ITERATE("MiGateAllowService", add_service, NULL, RSRC_CONF,
+        "Open the named MI proxy services under /services (never admin "
+        "services)"),
+    AP_INIT_FLAG("MiGateServiceMetadata", set_flag, NULL, RSRC_CONF,
+        "Let ?wsdl, ?xsd, ?swagger.json and other metadata queries reach "
+        "opened services (default Off)"),
+    AP_INIT_TAKE1("MiGateDenyStatus", set_deny_status, NULL, RSRC_CONF,
+        "Status for requests the policy refuses: 403 (default) or 404"),
+    AP_INIT_FLAG("MiGateRequestId", set_flag, NULL, RSRC_CONF,
+        "Give each request a UUID (default On)"),
+    AP_INIT_TAKE1("MiGateRequestIdHeader", set_id_header, NULL, RSRC_CONF,
+        "Request header that carries the UUID to MI (default activityid)"),
+    AP_INIT_TAKE1("MiGateRequestIdVersion", set_id_version, NULL, RSRC_CONF,
+        "UUID version of request ids: 4 (random, default) or 7 "
+        "(time-ordered)"),
+    AP_INIT_TAKE1("MiGateResponseIdHeader", set_resp_header, NULL,
+        RSRC_CONF,
+        "Also return the request id to the client in this response header "
+        "(default Off)"),
+    AP_INIT_ITERATE("MiGateTrustedProxy", add_trusted, NULL, RSRC_CONF,
+        "Peers (CIDR) whose request id and X-Forwarded-For are kept when "
+        "well-formed"),
+    AP_INIT_TAKE1("MiGateBackendTLS", set_backend_tls, NULL, RSRC_CONF,
+        "Policy for TLS toward MI: strict (default), audit or off"),
+    {NULL}
+};
+
+/* ------------------------------------------------------------------ */
+/* Policy compilation                                                 */
+
+static const char *build_policy(apr_pool_t *p, migate_srv_conf *sc)
+{
+    migate_policy *pol = migate_policy_make(p);
+    const char *why;
+    int i;
+
+    for (i = 0; i < sc->allow->nelts; i++) {
+        migate_rule_spec *rs = &APR_ARRAY_IDX(sc->allow, i,
+                                              migate_rule_spec);
+        why = rs->is_service
+            ? migate_policy_service(pol, rs->pattern)
+            : migate_policy_allow(pol, rs->kind, rs->pattern, rs->methods);
+        if (why) {
+            return why;
+        }
+    }
+    for (i = 0; i < sc->deny->nelts; i++) {
+        migate_rule_spec *rs = &APR_ARRAY_IDX(sc->deny, i, migate_rule_spec);
+        why = migate_policy_deny(pol, rs->kind, rs->pattern);
+        if (why) {
+            return why;
+        }
+    }
+    migate_policy_set_metadata(pol, migate_cfg_metadata(sc));
+    why = migate_policy_compile(pol);
+    if (why) {
+        return why;
+    }
+    sc->policy = pol;
+    return NULL;
+}
+
+static const char *vhost_name(apr_pool_t *p, server_rec *s)
+{
+    if (s->defn_name) {
+        return apr_psprintf(p, "%s:%d (%s:%u)",
+                            s->server_hostname ? s->server_hostname : "*",
+                            s->port, s->defn_name, s->defn_line_number);
+    }
+    return apr_psprintf(p, "%s:%d",
+                        s->server_hostname ? s->server_hostname : "*",
+                        s->port);
+}
+
+int migate_compile_policies(apr_pool_t *p, server_rec *s)
+{
+    server_rec *vs;
+    int gated = 0;
+
+    for (vs = s; vs; vs = vs->next) {
+        migate_srv_conf *sc = migate_srv(vs);
+        const char *why;
+
+        if (!migate_cfg_enabled(sc)) {
+            continue;
+        }
+        why = build_policy(p, sc);
+        if (why) {
+            ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_CRIT, 0, s,
+                         "MIGATE0002: policy of %s: %s",
+                         vhost_name(p, vs), why);
+            return !OK;
+        }
+        sc->index = gated++;
+        if (migate_policy_allow_count(sc->policy) == 0) {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, vs,
+                         "MIGATE0003: MiGate On in %s with no allow rule: "
+                         "every request will be refused%s",
+                         vhost_name(p, vs),
+                         migate_cfg_report(sc) ? " (report mode: logged)"
+                                               : "");
+        }
+        if (sc->warn_allow_root) {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, vs,
+                         "MIGATE0004: MiGateAllow / in %s allows every "
+                         "path; only the built-in denies, MiGateDeny rules "
+                         "and the /services block still apply",
+                         vhost_name(p, vs));
+        }
+    }
+    return OK;
+}

@@ -1,0 +1,123 @@
+/*
+ * migate_core.c - reason codes and the method vocabulary of the rule
+ * language.  Pure: no httpd headers.
+ */
+#include <string.h>
+
+#include "migate_core.h"
+
+static const char *const reason_names[MIGATE_R__COUNT] = {
+    "pass",
+    "not-allowed",
+    "method",
+    "hard-deny",
+    "services",
+    "service-metadata",
+    "encoding",
+    "control-char",
+    "dot-segment",
+    "header",
+    "backend-plain",
+    "backend-tls",
+};
+
+const char *migate_reason_name(migate_reason_e r)
+{
+    if ((int)r < 0 || r >= MIGATE_R__COUNT) {
+        return "unknown";
+    }
+    return reason_names[r];
+}
+
+int migate_reason_is_bad_request(migate_reason_e r)
+{
+    return r == MIGATE_R_ENCODING || r == MIGATE_R_CONTROL_CHAR
+        || r == MIGATE_R_DOT_SEGMENT || r == MIGATE_R_HEADER;
+}
+
+/* The methods a rule may list: RFC 9110, PATCH (RFC 5789) and the
+ * WebDAV methods httpd itself knows.  TRACE, TRACK and CONNECT are known
+ * so that a list naming them gets a precise error. */
+static const char *const methods[] = {
+    "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS",
+    "PROPFIND", "PROPPATCH", "MKCOL", "COPY", "MOVE", "LOCK", "UNLOCK",
+    "TRACE", "TRACK", "CONNECT",
+};
+#define N_METHODS (sizeof(methods) / sizeof(methods[0]))
+#define M_IDX_GET  0
+#define M_IDX_HEAD 1
+
+int migate_method_index(const char *token, size_t len)
+{
+    size_t i;
+    for (i = 0; i < N_METHODS; i++) {
+        if (strlen(methods[i]) == len && memcmp(methods[i], token, len) == 0) {
+            return (int)i;
+        }
+    }
+    return -1;
+}
+
+int migate_method_forbidden(const char *token, size_t len)
+{
+    return (len == 5 && (memcmp(token, "TRACE", 5) == 0
+                         || memcmp(token, "TRACK", 5) == 0))
+        || (len == 7 && memcmp(token, "CONNECT", 7) == 0);
+}
+
+const char *migate_methods_parse(const char *list, migate_methods_t *out,
+                                 const char **bad_at, size_t *bad_len)
+{
+    const char *s = list;
+    migate_methods_t set = 0;
+
+    *bad_at = list;
+    *bad_len = 0;
+    for (;;) {
+        const char *e = strchr(s, ',');
+        size_t len = e ? (size_t)(e - s) : strlen(s);
+        int idx;
+
+        *bad_at = s;
+        *bad_len = len;
+        if (len == 0) {
+            return "empty method in list";
+        }
+        if (migate_method_forbidden(s, len)) {
+            return "method is never allowed by mod_migate";
+        }
+        idx = migate_method_index(s, len);
+        if (idx < 0) {
+            return "unknown method (methods are case-sensitive: GET, POST, "
+                   "...)";
+        }
+        set |= (migate_methods_t)1 << idx;
+        if (!e) {
+            break;
+        }
+        s = e + 1;
+    }
+    *out = set;
+    return NULL;
+}
+
+int migate_methods_admit(migate_methods_t set, const char *method,
+                         size_t len)
+{
+    int idx;
+
+    if (migate_method_forbidden(method, len)) {
+        return 0;
+    }
+    if (set == MIGATE_METHODS_ANY) {
+        return 1;
+    }
+    idx = migate_method_index(method, len);
+    if (idx < 0) {
+        return 0;
+    }
+    if (idx == M_IDX_HEAD && (set & ((migate_methods_t)1 << M_IDX_GET))) {
+        return 1;
+    }
+    return (set & ((migate_methods_t)1 << idx)) != 0;
+}

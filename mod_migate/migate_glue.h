@@ -1,0 +1,110 @@
+/*
+ * migate_glue.h - what the httpd-facing files of mod_migate share: the
+ * per-server configuration, the per-request state, and the entry points
+ * that mod_migate.c registers as hooks.
+ */
+#ifndef MIGATE_GLUE_H
+#define MIGATE_GLUE_H
+
+#include "httpd.h"
+#include "http_config.h"
+#include "http_log.h"
+#include "apr_tables.h"
+
+#include "migate_core.h"
+#include "migate_rules.h"
+#include "migate_hdr.h"
+
+/* mod_migate.c defines the module with AP_DECLARE_MODULE, which does
+ * this itself; every other glue file logs as module "migate". */
+#if defined(APLOG_USE_MODULE) && !defined(MIGATE_MODULE_FILE)
+APLOG_USE_MODULE(migate);
+#endif
+
+extern module AP_MODULE_DECLARE_DATA migate_module;
+
+#define MIGATE_UNSET (-1)
+
+/* MiGateBackendTLS */
+#define MIGATE_TLS_OFF    0
+#define MIGATE_TLS_AUDIT  1
+#define MIGATE_TLS_STRICT 2
+
+/* One rule as written in the configuration, kept so that a vhost can be
+ * merged with the main server before the policy is compiled. */
+typedef struct {
+    migate_rule_kind_e kind;
+    const char *pattern;        /* path, regex or service name          */
+    migate_methods_t methods;
+    int is_service;             /* MiGateAllowService                   */
+} migate_rule_spec;
+
+typedef struct {
+    int enabled;                /* MiGate                               */
+    int report;                 /* MiGateMode report                    */
+    int deny_status;            /* MiGateDenyStatus                     */
+    int metadata;               /* MiGateServiceMetadata                */
+    int request_id;             /* MiGateRequestId                      */
+    const char *id_header;      /* MiGateRequestIdHeader                */
+    int id_version;             /* MiGateRequestIdVersion               */
+    const char *resp_header;    /* MiGateResponseIdHeader ("" = Off)    */
+    apr_array_header_t *trusted;/* MiGateTrustedProxy: migate_cidr *    */
+    int backend_tls;            /* MiGateBackendTLS                     */
+    apr_array_header_t *allow;  /* migate_rule_spec, allow + services   */
+    apr_array_header_t *deny;   /* migate_rule_spec                     */
+    int warn_allow_root;        /* "MiGateAllow /" seen                 */
+
+    /* Resolved at post_config, read-only afterwards. */
+    migate_policy *policy;
+    int index;                  /* slot of this vhost's status counters */
+} migate_srv_conf;
+
+/* Effective values: defaults resolved in one place (mod_h2 style). */
+int migate_cfg_enabled(const migate_srv_conf *sc);
+int migate_cfg_report(const migate_srv_conf *sc);
+int migate_cfg_deny_status(const migate_srv_conf *sc);
+int migate_cfg_metadata(const migate_srv_conf *sc);
+int migate_cfg_request_id(const migate_srv_conf *sc);
+const char *migate_cfg_id_header(const migate_srv_conf *sc);
+int migate_cfg_id_version(const migate_srv_conf *sc);
+const char *migate_cfg_resp_header(const migate_srv_conf *sc);
+int migate_cfg_backend_tls(const migate_srv_conf *sc);
+int migate_cfg_trusted(const migate_srv_conf *sc, const char *ip);
+
+#define migate_srv(s) \
+    ((migate_srv_conf *)ap_get_module_config((s)->module_config, \
+                                             &migate_module))
+
+/* migate_config.c */
+void *migate_create_srv(apr_pool_t *p, server_rec *s);
+void *migate_merge_srv(apr_pool_t *p, void *basev, void *addv);
+extern const command_rec migate_cmds[];
+/* Compile every gated server's policy; log start-up warnings. */
+int migate_compile_policies(apr_pool_t *p, server_rec *s);
+
+/* migate_request.c */
+int migate_post_read_request(request_rec *r);
+int migate_generate_log_id(const conn_rec *c, const request_rec *r,
+                           const char **id);
+int migate_fixups(request_rec *r);
+void migate_child_init(apr_pool_t *p, server_rec *s);
+/* The request id of r (following internal redirects and subrequests), or
+ * NULL when the gate gave it none. */
+const char *migate_request_id(const request_rec *r);
+/* Write the one "blocked" line of a refusal. */
+void migate_log_block(request_rec *r, migate_reason_e reason, int reported,
+                      const char *detail);
+
+/* migate_ssl.c: the backend TLS policy through mod_ssl's hooks. */
+void migate_ssl_register_hooks(apr_pool_t *p);
+int migate_check_backends(apr_pool_t *pconf, apr_pool_t *plog,
+                          apr_pool_t *ptemp, server_rec *s);
+
+/* migate_status.c: counters and the migate-status handler. */
+int migate_status_post_config(apr_pool_t *pconf, server_rec *s);
+void migate_status_child_init(apr_pool_t *p, server_rec *s);
+void migate_count(const request_rec *r, migate_reason_e reason,
+                  int reported);
+int migate_status_handler(request_rec *r);
+
+#endif /* MIGATE_GLUE_H */

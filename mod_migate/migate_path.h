@@ -1,0 +1,77 @@
+/*
+ * migate_path.h - the one definition of "the path MI will act on".
+ *
+ * migate_canon() takes the raw request target exactly as the client sent
+ * it (path and query split at the first '?', neither decoded) and either
+ * refuses it with a reason (ambiguous => 400) or writes the canonical
+ * path: percent-decoded once, ';parameters' removed from each segment,
+ * repeated slashes merged, '.' and '..' segments resolved.
+ */
+#ifndef MIGATE_PATH_H
+#define MIGATE_PATH_H
+
+#include "migate_core.h"
+
+/* Flags reported by migate_canon() about what it saw in the raw input. */
+#define MIGATE_CANON_HAD_PARAMS   0x01  /* a ';' occurred in the raw path  */
+#define MIGATE_CANON_HAD_DOTSEG   0x02  /* a '.' or '..' segment resolved  */
+#define MIGATE_CANON_HAD_SLASHES  0x04  /* repeated '/' merged            */
+#define MIGATE_CANON_HAD_ESCAPES  0x08  /* a '%XX' escape decoded          */
+
+/*
+ * Canonicalise a raw path and check a raw query.
+ *
+ *   path, path_len   raw path, must start with '/' (else MIGATE_R_ENCODING)
+ *   query, query_len raw query without the '?', or NULL
+ *   out              buffer of at least path_len + 1 bytes; receives the
+ *                    NUL-terminated canonical path (always starts with '/')
+ *   out_len          receives strlen(out)
+ *   flags            receives MIGATE_CANON_* bits (may be NULL)
+ *
+ * Returns MIGATE_PASS, or MIGATE_R_ENCODING, MIGATE_R_CONTROL_CHAR,
+ * MIGATE_R_DOT_SEGMENT as SPEC "The request path the gate decides on"
+ * says.  Never reads past path_len / query_len; NULs inside the raw input
+ * are control characters.
+ *
+ * Precedence, when a target has several problems: a control character
+ * anywhere in path or query (log forging is the headline concern), then
+ * an encoding problem anywhere, then a dot segment.
+ *
+ *   MIGATE_R_CONTROL_CHAR  0x00-0x1F or 0x7F raw, %-encoded, or encoded
+ *                          twice ("%250d"); U+0085, U+2028, U+2029 raw,
+ *                          encoded once or twice ("%25c2%2585").  The
+ *                          twice-encoded forms count in the path too
+ *                          (where '%25' alone would be an encoding error).
+ *   MIGATE_R_ENCODING      path empty or not starting with '/'; invalid
+ *                          escape ("%", "%4", "%zz", "%u0041") in path or
+ *                          query; raw '#' in either; raw '' or '?' in
+ *                          the path; %2F %5C %3F %23 %25 %3B in the path;
+ *                          invalid UTF-8 after decoding once, in path or
+ *                          query (overlong, surrogate, above U+10FFFF,
+ *                          truncated, stray continuation bytes, raw or
+ *                          encoded).
+ *   MIGATE_R_DOT_SEGMENT   a ".." that climbs above "/"; a segment whose
+ *                          decoded name before ';' is "." or "..".
+ *
+ * The canonical path is the decoded bytes (UTF-8, case preserved) with
+ * each segment cut at its first ';', empty segments dropped, "." and ".."
+ * resolved; a trailing '/' (also one left by "." or "..") is kept.  It
+ * never contains '%', ';', '', a control character or a dot segment,
+ * so canonicalising it again yields itself.  On refusal out is "" and
+ * *out_len is 0; *flags then holds what was seen up to the refusal.
+ * MIGATE_CANON_HAD_ESCAPES is about the path only.
+ */
+migate_reason_e migate_canon(const char *path, size_t path_len,
+                             const char *query, size_t query_len,
+                             char *out, size_t *out_len, unsigned *flags);
+
+/*
+ * Decode a raw query once into out (query_len + 1 bytes), for matching
+ * names of metadata parameters and "/services/" in the query.  Only valid
+ * on a query that migate_canon() accepted (an invalid escape is copied as
+ * it stands; '+' is left alone).  out is NUL-terminated.  Returns the
+ * decoded length.
+ */
+size_t migate_query_decode(const char *query, size_t query_len, char *out);
+
+#endif /* MIGATE_PATH_H */

@@ -1,0 +1,85 @@
+/*
+ * mod_migate.c - mod_migate's table of contents: the hooks it runs and
+ * why each runs where it does.  The work is done elsewhere:
+ *
+ *   migate_config.c   directives, merge rules, policy compilation
+ *   migate_request.c  request ids, header checks, the gate's decision
+ *   migate_ssl.c      the TLS policy toward MI, through mod_ssl's hooks
+ *   migate_status.c   shared counters and the migate-status handler
+ *   migate_{core,path,rules,uuid,hdr,tls}.c  the pure core (no httpd)
+ */
+#define MIGATE_MODULE_FILE
+#include "httpd.h"
+#include "http_config.h"
+#include "http_core.h"
+#include "http_log.h"
+#include "http_protocol.h"
+#include "http_request.h"
+
+#include "migate_glue.h"
+
+static int migate_check_config(apr_pool_t *pconf, apr_pool_t *plog,
+                               apr_pool_t *ptemp, server_rec *s)
+{
+    int rv = migate_compile_policies(pconf, s);
+    if (rv != OK) {
+        return rv;
+    }
+    return migate_check_backends(pconf, plog, ptemp, s);
+}
+
+static int migate_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                              apr_pool_t *ptemp, server_rec *s)
+{
+    (void)plog;
+    (void)ptemp;
+    return migate_status_post_config(pconf, s);
+}
+
+static void migate_child(apr_pool_t *p, server_rec *s)
+{
+    migate_child_init(p, s);
+    migate_status_child_init(p, s);
+}
+
+static void migate_register_hooks(apr_pool_t *p)
+{
+    static const char *const after_proxy[] = { "mod_proxy.c", NULL };
+
+    /* Compile policies and refuse plain-http backends where "apache2 -t"
+     * sees it: check_config runs there, post_config does not. */
+    ap_hook_check_config(migate_check_config, NULL, NULL, APR_HOOK_MIDDLE);
+    /* Shared counters for migate-status, made once per (re)start. */
+    ap_hook_post_config(migate_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    /* Per-process state: a fresh random batch in every child. */
+    ap_hook_child_init(migate_child, NULL, NULL, APR_HOOK_MIDDLE);
+    /* Before anything else sees the request: give it its id (so that a
+     * refused request has one too, and %L is set for the access log),
+     * check its headers and decide its raw target. */
+    ap_hook_post_read_request(migate_post_read_request, NULL, NULL,
+                              APR_HOOK_REALLY_FIRST);
+    /* Serve our id to %L in ErrorLogFormat for internal redirects and
+     * subrequests, ahead of mod_unique_id. */
+    ap_hook_generate_log_id(migate_generate_log_id, NULL, NULL,
+                            APR_HOOK_FIRST);
+    /* After mod_proxy's fixup has written the backend URL: the last look
+     * at what MI will receive. */
+    ap_hook_fixups(migate_fixups, after_proxy, NULL, APR_HOOK_LAST);
+    /* SetHandler migate-status. */
+    ap_hook_handler(migate_status_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    /* mod_ssl's optional hooks: force and judge TLS toward MI. */
+    migate_ssl_register_hooks(p);
+}
+
+AP_DECLARE_MODULE(migate) = {
+    STANDARD20_MODULE_STUFF,
+    NULL,                       /* per-directory config creator */
+    NULL,                       /* per-directory config merger  */
+    migate_create_srv,          /* server config creator        */
+    migate_merge_srv,           /* server config merger         */
+    migate_cmds,                /* command table                */
+    migate_register_hooks,      /* hook registration            */
+#ifdef AP_MODULE_FLAG_ALWAYS_MERGE
+    AP_MODULE_FLAG_ALWAYS_MERGE
+#endif
+};

@@ -1,0 +1,183 @@
+package MiGate::Test;
+
+# Helpers of the mod_migate test suite: raw requests to a named edge
+# vhost, and what the edge's error log and the stand-in MI's log gained
+# because of them.
+
+use strict;
+use warnings FATAL => 'all';
+
+use Exporter 'import';
+use IO::Socket::INET;
+use Time::HiRes qw(sleep time);
+use Apache::Test ();
+
+our @EXPORT = qw(port req raw_req mark_logs blocked_since mi_since
+                 edge_access_since refused_ok passed_ok uuid_re
+                 t_logs wait_for);
+
+sub t_logs { Apache::Test::vars('t_logs') }
+
+sub port {
+    my $name = shift;
+    my $p = Apache::Test::vars(lc($name) . '_port');
+    die "no vhost $name" unless $p;
+    return $p;
+}
+
+# Send bytes as they are and read the whole answer (Connection: close).
+sub raw_req {
+    my ($vhost, $bytes) = @_;
+    my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                     PeerPort => port($vhost),
+                                     Proto => 'tcp', Timeout => 30)
+        or die "connect $vhost: $!";
+    binmode $sock;
+    print $sock $bytes;
+    shutdown($sock, 1) if $bytes =~ /\r\n\r\n\z/ && 0;
+    local $/;
+    my $resp = <$sock> // '';
+    close $sock;
+    my ($head, $body) = split /\r\n\r\n/, $resp, 2;
+    $head //= '';
+    my ($status) = $head =~ m{^HTTP/\d\.\d (\d{3})};
+    my %h;
+    for my $l (split /\r\n/, $head) {
+        next unless $l =~ /^([^:]+):\s*(.*)$/;
+        $h{lc $1} = $2;
+    }
+    return { status => $status // 0, headers => \%h, body => $body // '',
+             raw => $resp };
+}
+
+# req(vhost, method, target, [header => value, ...])
+sub req {
+    my ($vhost, $method, $target, @hdrs) = @_;
+    my $host = 'localhost';
+    my $bytes = "$method $target HTTP/1.1\r\n";
+    my $has_host = 0;
+    while (@hdrs) {
+        my ($k, $v) = splice @hdrs, 0, 2;
+        $has_host = 1 if lc $k eq 'host';
+        $bytes .= "$k: $v\r\n";
+    }
+    $bytes .= "Host: $host\r\n" unless $has_host;
+    $bytes .= "Connection: close\r\n\r\n";
+    return raw_req($vhost, $bytes);
+}
+
+sub _size { my $f = shift; return -s $f || 0 }
+
+sub mark_logs {
+    return { err => _size(t_logs() . '/error_log'),
+             mi => _size(t_logs() . '/mi_access.log'),
+             edge => _size(t_logs() . '/edge_access.log') };
+}
+
+sub _read_from {
+    my ($file, $off) = @_;
+    open my $fh, '<:raw', $file or return '';
+    seek $fh, $off, 0;
+    local $/;
+    my $s = <$fh> // '';
+    close $fh;
+    return $s;
+}
+
+sub wait_for {
+    my ($cond, $secs) = @_;
+    my $end = time + ($secs // 5);
+    while (time < $end) {
+        return 1 if $cond->();
+        sleep 0.05;
+    }
+    return $cond->();
+}
+
+# The "blocked" lines the error log gained since the mark.  The access
+# log line of the request is written after the response: wait for it,
+# so that every log line of the request is in.
+sub blocked_since {
+    my ($mark) = @_;
+    my $n = 0;
+    wait_for(sub { _read_from(t_logs() . '/edge_access.log', $mark->{edge})
+                       =~ /\n/ }, 3);
+    my $s = _read_from(t_logs() . '/error_log', $mark->{err});
+    return grep { /blocked reason=/ } split /\n/, $s;
+}
+
+sub edge_access_since {
+    my ($mark) = @_;
+    wait_for(sub { _read_from(t_logs() . '/edge_access.log', $mark->{edge})
+                       =~ /\n/ }, 3);
+    return split /\n/, _read_from(t_logs() . '/edge_access.log',
+                                  $mark->{edge});
+}
+
+# The requests MI saw since the mark, each as a hash.  A sentinel request
+# through the ungated edge makes sure every earlier one is logged.
+sub mi_since {
+    my ($mark) = @_;
+    my $tag = sprintf "sentinel-%d-%06d", $$, int(rand(1e6));
+    req('edge_off', 'GET', "/testHealth?$tag");
+    my $file = t_logs() . '/mi_access.log';
+    wait_for(sub { _read_from($file, $mark->{mi}) =~ /\Q$tag\E/ }, 5);
+    my @seen;
+    for my $l (split /\n/, _read_from($file, $mark->{mi})) {
+        next if $l =~ /\Q$tag\E/;
+        my @f = split /\t/, $l, -1;
+        push @seen, { id => $f[0], request => $f[1], xff => $f[2],
+                      xfh => $f[3], xfs => $f[4], xfp => $f[5],
+                      forwarded => $f[6], real_ip => $f[7], host => $f[8],
+                      line => $l };
+    }
+    return @seen;
+}
+
+sub uuid_re { qr/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/ }
+
+# refused_ok(vhost, method, target, status, reason, name, [headers])
+# The request is answered with status, exactly one "blocked" line with
+# the reason and a request id is logged, and MI sees nothing.
+sub refused_ok {
+    my ($vhost, $method, $target, $status, $reason, $name, @hdrs) = @_;
+    my $m = mark_logs();
+    my $r = req($vhost, $method, $target, @hdrs);
+    my @b = blocked_since($m);
+    my @mi = mi_since($m);
+    my $re = uuid_re();
+    my $good = $r->{status} == $status
+        && @b == 1
+        && $b[0] =~ /\bblocked reason=\Q$reason\E id=$re method=\S+ path="/
+        && !@mi;
+    unless ($good) {
+        Apache::Test::t_debug_print() if 0;
+        print "# $name: status $r->{status} (want $status), "
+            . scalar(@b) . " blocked lines, MI saw " . scalar(@mi) . "\n";
+        print "#   $_\n" for @b;
+        print "#   MI: $_->{line}\n" for @mi;
+    }
+    Apache::Test::ok($good);
+    return $r;
+}
+
+# passed_ok(vhost, method, target, name, [headers]): no blocked line and
+# MI saw exactly this request.
+sub passed_ok {
+    my ($vhost, $method, $target, $name, @hdrs) = @_;
+    my $m = mark_logs();
+    my $r = req($vhost, $method, $target, @hdrs);
+    my @b = blocked_since($m);
+    my @mi = mi_since($m);
+    my $good = !@b && @mi == 1 && $r->{status} != 400
+        && $r->{status} != 403 && $r->{status} < 500;
+    unless ($good) {
+        print "# $name: status $r->{status}, " . scalar(@b)
+            . " blocked lines, MI saw " . scalar(@mi) . "\n";
+        print "#   $_\n" for @b;
+    }
+    Apache::Test::ok($good);
+    return wantarray ? ($r, $mi[0]) : $r;
+}
+
+1;
