@@ -80,3 +80,7 @@ test: deps
 	$(MAKE) module unit pki
 	$(MAKE) test-unit
 	$(MAKE) test-suite
+
+run: deps
+	$(MAKE) module pki
+	sh tools/demo

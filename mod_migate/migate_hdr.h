@@ -13,24 +13,30 @@
  * (and no DEL), and no UTF-8 encoded U+0085, U+2028 or U+2029. */
 int migate_hdr_value_ok(const char *v, size_t len);
 
-/* 1 when a Host value is a valid host name (RFC 1123 labels), an IPv4
- * literal or a bracketed IPv6 literal, with an optional :port (1-65535). */
+/* 1 when a Host value is a valid host name (RFC 1123 labels, one
+ * trailing dot allowed), an IPv4 literal or a bracketed IPv6 literal,
+ * with an optional :port (1-65535).  A name whose last label is all
+ * digits must be a dotted quad. */
 int migate_host_ok(const char *v, size_t len);
 
 /* 1 when v is a comma-separated list of IPv4/IPv6 addresses, optional
- * spaces/tabs around each element, no empty element. */
+ * spaces/tabs around each element, no empty element; at most 64
+ * elements and 2048 bytes. */
 int migate_xff_ok(const char *v, size_t len);
 
-/* A CIDR list.  migate_cidr_parse returns NULL or an error text from p. */
+/* A CIDR list.  migate_cidr_parse takes "a.b.c.d/n", "v6/n" or a bare
+ * address (/32, /128); host bits beyond the prefix are dropped, as in
+ * Require ip.  Returns NULL, or an error text from p (*out is NULL). */
 typedef struct migate_cidr migate_cidr;
 const char *migate_cidr_parse(apr_pool_t *p, const char *text,
                               migate_cidr **out);
-/* 1 when the textual IP address (IPv4, IPv6 or v4-mapped IPv6) lies in
- * any of the n networks. */
+/* 1 when the textual IP address (IPv4, IPv6 or v4-mapped IPv6; a %zone
+ * is ignored) lies in any of the n networks.  A v4-mapped address
+ * matches IPv4 networks and IPv6 networks alike. */
 int migate_cidr_match(migate_cidr *const *nets, int n, const char *ip);
 
 /* Escape s[0..len) for a log line: printable ASCII stays, '"' and '\\'
- * get a backslash, everything else becomes \xHH.  At most max_out bytes
+ * get a backslash, everything else becomes \xHH.  At most max_in bytes
  * of input are taken; a cut is marked with "...".  Result from p. */
 char *migate_log_escape(apr_pool_t *p, const char *s, size_t len,
                         size_t max_in);

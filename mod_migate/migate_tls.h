@@ -16,21 +16,29 @@
 #define MIGATE_TLS13_SUITES "TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256"
 
 /*
- * Force the policy on a proxy SSL_CTX: minimum TLS 1.2, the suites above,
- * verification on.  Idempotent.  Returns 0 or -1; *changed receives a
- * short static description of what was tightened ("" if nothing), for
- * the one start-up notice.
+ * Force the policy on a proxy SSL_CTX: minimum TLS 1.2 (a stricter minimum
+ * is kept, a maximum below 1.2 is lifted), the suites above, security
+ * level at least 2.  The verify mode is left to mod_ssl (it owns the verify
+ * callback); the chain result is judged after the handshake by
+ * migate_tls_judge.  Idempotent.  Returns 0 or -1; *changed (may be NULL)
+ * receives a short description of what was tightened, e.g. "minimum
+ * protocol TLSv1 -> TLSv1.2, cipher list, TLS 1.3 suites, security level
+ * 0 -> 2" ("" if nothing), for the one start-up notice.  The text lives in
+ * a per-thread buffer reused by the next call.
  */
 int migate_tls_force_ctx(SSL_CTX *ctx, const char **changed);
 
 /*
  * Judge an established session.  host is the backend host name mod_proxy
- * used (name or IP literal; NULL skips the name check only if the caller
- * has no host, which the glue treats as a failure).  Returns NULL when the
+ * used (name, IP literal, or bracketed IPv6 literal); NULL or "" is
+ * refused ("no backend host name to check").  Returns NULL when the
  * session is acceptable, or a static/buffered detail text such as
- * "protocol TLSv1.1", "cipher AES128-GCM-SHA256 not forward-secret GCM",
- * "verify: unable to get local issuer certificate", "host name mismatch",
- * "RSA key 1024 bits", "signature hash sha1", "WSO2 default certificate".
+ * "protocol TLSv1.1 below TLSv1.2",
+ * "cipher AES128-GCM-SHA256 is not forward-secret",
+ * "certificate verify failed: unable to get local issuer certificate",
+ * "certificate not valid for host mi.example", "RSA key 1024 bits",
+ * "signature hash sha1", "WSO2 default certificate (self-signed O=WSO2)".
+ * Order: suite, WSO2 default, chain verify result, key, signature, host.
  * buf (>= 256 bytes) holds composed texts.
  */
 const char *migate_tls_judge(SSL *ssl, const char *host, char *buf,

@@ -1,0 +1,386 @@
+/*
+ * migate_hdr.c - checks on what clients and peers send besides the path:
+ * header values (log forging), Host, X-Forwarded-For, the CIDR lists of
+ * MiGateTrustedProxy, and the escaping of any such text for a log line.
+ * Pure: no httpd headers.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <apr_strings.h>
+
+#include "migate_hdr.h"
+
+/* Longest textual IPv6 address (with an embedded IPv4 tail), no NUL. */
+#define IP_TEXT_MAX 45
+
+#define XFF_MAX_LEN   2048
+#define XFF_MAX_ELTS  64
+
+struct migate_cidr {
+    int family;                 /* AF_INET or AF_INET6 */
+    unsigned char addr[16];     /* network order, host bits cleared */
+    unsigned int prefix;        /* 0..32 or 0..128 */
+};
+
+int migate_hdr_value_ok(const char *v, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)v;
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        unsigned char c = s[i];
+
+        if (c < 0x20) {
+            if (c != '\t') {
+                return 0;
+            }
+        }
+        else if (c == 0x7f) {
+            return 0;
+        }
+        /* NEL, LS and PS: line breaks to anything that reads the log as
+         * Unicode text. */
+        else if (c == 0xc2) {
+            if (i + 1 < len && s[i + 1] == 0x85) {
+                return 0;
+            }
+        }
+        else if (c == 0xe2) {
+            if (i + 2 < len && s[i + 1] == 0x80
+                && (s[i + 2] == 0xa8 || s[i + 2] == 0xa9)) {
+                return 0;
+            }
+        }
+    }
+    return 1;
+}
+
+/* Copy an address of at most IP_TEXT_MAX bytes into buf and convert it;
+ * returns AF_INET, AF_INET6 or 0.  inet_pton takes neither zone ids nor
+ * brackets nor ports, and in glibc no leading zeros in IPv4 octets. */
+static int parse_ip(const char *s, size_t len, unsigned char addr[16])
+{
+    char buf[IP_TEXT_MAX + 1];
+
+    /* A NUL inside would end the text early for inet_pton. */
+    if (len == 0 || len > IP_TEXT_MAX || memchr(s, '\0', len) != NULL) {
+        return 0;
+    }
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    if (inet_pton(AF_INET, buf, addr) == 1) {
+        return AF_INET;
+    }
+    if (inet_pton(AF_INET6, buf, addr) == 1) {
+        return AF_INET6;
+    }
+    return 0;
+}
+
+static int is_digit(unsigned char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static int is_ldh(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c)
+        || c == '-';
+}
+
+/* RFC 1123 host name, with one trailing dot allowed.  A name whose last
+ * label is all digits would be read as an IPv4 address by URL parsers
+ * (WHATWG), so it must then be a dotted quad and nothing else. */
+static int host_name_ok(const char *s, size_t len)
+{
+    size_t i, label = 0;
+    int last_numeric = 1, trailing_dot = 0;
+    unsigned char a[16];
+
+    if (len > 0 && s[len - 1] == '.') {
+        trailing_dot = 1;
+        len--;
+    }
+    if (len == 0 || len > 253) {
+        return 0;
+    }
+    for (i = 0; i <= len; i++) {
+        if (i == len || s[i] == '.') {
+            if (label == 0 || label > 63 || s[i - 1] == '-') {
+                return 0;
+            }
+            if (i == len) {
+                break;
+            }
+            label = 0;
+            last_numeric = 1;
+            continue;
+        }
+        if (!is_ldh((unsigned char)s[i])) {
+            return 0;
+        }
+        if (label == 0 && s[i] == '-') {
+            return 0;
+        }
+        if (!is_digit((unsigned char)s[i])) {
+            last_numeric = 0;
+        }
+        label++;
+    }
+    if (last_numeric) {
+        return !trailing_dot && parse_ip(s, len, a) == AF_INET;
+    }
+    return 1;
+}
+
+static int port_ok(const char *s, size_t len)
+{
+    unsigned long port = 0;
+    size_t i;
+
+    if (len == 0 || len > 5) {
+        return 0;
+    }
+    for (i = 0; i < len; i++) {
+        if (!is_digit((unsigned char)s[i])) {
+            return 0;
+        }
+        port = port * 10 + (unsigned long)(s[i] - '0');
+    }
+    return port >= 1 && port <= 65535;
+}
+
+int migate_host_ok(const char *v, size_t len)
+{
+    const char *colon, *end;
+    unsigned char a[16];
+
+    if (v == NULL || len == 0) {
+        return 0;
+    }
+    if (v[0] == '[') {
+        end = memchr(v, ']', len);
+        if (end == NULL || parse_ip(v + 1, (size_t)(end - v - 1), a)
+                           != AF_INET6) {
+            return 0;
+        }
+        end++;
+        if (end == v + len) {
+            return 1;
+        }
+        return *end == ':' && port_ok(end + 1, (size_t)(v + len - end - 1));
+    }
+    colon = memchr(v, ':', len);
+    if (colon == NULL) {
+        return host_name_ok(v, len);
+    }
+    return host_name_ok(v, (size_t)(colon - v))
+        && port_ok(colon + 1, (size_t)(v + len - colon - 1));
+}
+
+int migate_xff_ok(const char *v, size_t len)
+{
+    const char *p, *end, *e, *comma;
+    unsigned char a[16];
+    int n = 0;
+
+    if (v == NULL || len == 0 || len > XFF_MAX_LEN) {
+        return 0;
+    }
+    p = v;
+    end = v + len;
+    for (;;) {
+        comma = memchr(p, ',', (size_t)(end - p));
+        e = comma ? comma : end;
+        while (p < e && (*p == ' ' || *p == '\t')) {
+            p++;
+        }
+        while (e > p && (e[-1] == ' ' || e[-1] == '\t')) {
+            e--;
+        }
+        if (++n > XFF_MAX_ELTS || parse_ip(p, (size_t)(e - p), a) == 0) {
+            return 0;
+        }
+        if (comma == NULL) {
+            return 1;
+        }
+        p = comma + 1;
+    }
+}
+
+/* Clear the bits of addr beyond prefix. */
+static void mask_host_bits(unsigned char *addr, size_t bytes,
+                           unsigned int prefix)
+{
+    size_t i;
+
+    for (i = 0; i < bytes; i++) {
+        if (prefix >= 8) {
+            prefix -= 8;
+        }
+        else {
+            addr[i] &= (unsigned char)(0xff00u >> prefix);
+            prefix = 0;
+        }
+    }
+}
+
+const char *migate_cidr_parse(apr_pool_t *p, const char *text,
+                              migate_cidr **out)
+{
+    const char *slash;
+    size_t alen, i;
+    unsigned int max, prefix = 0;
+    migate_cidr c;
+
+    *out = NULL;
+    if (text == NULL) {
+        return "not an IP address or CIDR: (none)";
+    }
+    slash = strchr(text, '/');
+    alen = slash ? (size_t)(slash - text) : strlen(text);
+    c.family = parse_ip(text, alen, c.addr);
+    if (c.family == 0) {
+        return apr_psprintf(p, "not an IP address or CIDR: '%s'",
+                            migate_log_escape(p, text, strlen(text), 80));
+    }
+    max = c.family == AF_INET ? 32 : 128;
+    if (slash == NULL) {
+        prefix = max;
+    }
+    else {
+        const char *d = slash + 1;
+        size_t dlen = strlen(d);
+
+        /* Digits only: no sign, no spaces, no dotted netmask. */
+        if (dlen == 0 || dlen > 3) {
+            goto bad_prefix;
+        }
+        for (i = 0; i < dlen; i++) {
+            if (!is_digit((unsigned char)d[i])) {
+                goto bad_prefix;
+            }
+            prefix = prefix * 10 + (unsigned int)(d[i] - '0');
+        }
+        if (prefix > max) {
+            goto bad_prefix;
+        }
+    }
+    /* Host bits beyond the prefix are dropped, as Require ip does. */
+    c.prefix = prefix;
+    mask_host_bits(c.addr, max / 8, prefix);
+    *out = apr_pmemdup(p, &c, sizeof(c));
+    return NULL;
+
+bad_prefix:
+    return apr_psprintf(p, "prefix length must be a number from 0 to %u: "
+                        "'%s'", max,
+                        migate_log_escape(p, text, strlen(text), 80));
+}
+
+static int prefix_match(const unsigned char *net, const unsigned char *a,
+                        unsigned int prefix)
+{
+    size_t whole = prefix / 8;
+    unsigned int rest = prefix % 8;
+
+    if (memcmp(net, a, whole) != 0) {
+        return 0;
+    }
+    if (rest == 0) {
+        return 1;
+    }
+    return ((net[whole] ^ a[whole]) & (0xff00u >> rest)) == 0;
+}
+
+int migate_cidr_match(migate_cidr *const *nets, int n, const char *ip)
+{
+    static const unsigned char v4_mapped[12] = {
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff
+    };
+    unsigned char a[16];
+    const unsigned char *v4 = NULL, *v6 = NULL;
+    const char *zone;
+    size_t len;
+    int i;
+
+    if (nets == NULL || n <= 0 || ip == NULL) {
+        return 0;
+    }
+    /* APR may print a link-local peer with its zone ("fe80::1%eth0"). */
+    zone = strchr(ip, '%');
+    len = zone ? (size_t)(zone - ip) : strlen(ip);
+    switch (parse_ip(ip, len, a)) {
+    case AF_INET:
+        v4 = a;
+        break;
+    case AF_INET6:
+        v6 = a;
+        /* A dual-stack listener shows IPv4 peers as ::ffff:a.b.c.d. */
+        if (memcmp(a, v4_mapped, sizeof(v4_mapped)) == 0) {
+            v4 = a + 12;
+        }
+        break;
+    default:
+        return 0;
+    }
+    for (i = 0; i < n; i++) {
+        const migate_cidr *c = nets[i];
+
+        if (c == NULL) {
+            continue;
+        }
+        if (c->family == AF_INET && v4
+            && prefix_match(c->addr, v4, c->prefix)) {
+            return 1;
+        }
+        if (c->family == AF_INET6 && v6
+            && prefix_match(c->addr, v6, c->prefix)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+char *migate_log_escape(apr_pool_t *p, const char *s, size_t len,
+                        size_t max_in)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t n = len > max_in ? max_in : len, i;
+    char *out, *o;
+
+    if (s == NULL) {
+        n = len = 0;
+    }
+    /* Worst case: four bytes out per byte in, "..." and the NUL. */
+    if (n > (SIZE_MAX - 4) / 4) {
+        n = (SIZE_MAX - 4) / 4;
+    }
+    o = out = apr_palloc(p, 4 * n + 4);
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+
+        if (c == '"' || c == '\\') {
+            *o++ = '\\';
+            *o++ = (char)c;
+        }
+        else if (c >= 0x20 && c <= 0x7e) {
+            *o++ = (char)c;
+        }
+        else {
+            *o++ = '\\';
+            *o++ = 'x';
+            *o++ = hex[c >> 4];
+            *o++ = hex[c & 0x0f];
+        }
+    }
+    if (len > n) {
+        memcpy(o, "...", 3);
+        o += 3;
+    }
+    *o = '\0';
+    return out;
+}

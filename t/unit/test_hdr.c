@@ -1,0 +1,405 @@
+/*
+ * test_hdr.c - unit tests of migate_hdr.c: header values, Host,
+ * X-Forwarded-For, CIDR lists and log escaping.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_general.h>
+#include <apr_pools.h>
+
+#include "tap.h"
+#include "migate_hdr.h"
+
+/* A test input: bytes with an explicit length, so NULs can be tested. */
+struct bytes_case {
+    const char *s;
+    size_t len;                 /* 0: strlen(s) */
+    int want;
+    const char *what;
+};
+
+#define S(lit) lit, sizeof(lit) - 1     /* literal with its exact length */
+
+static size_t case_len(const struct bytes_case *c)
+{
+    return c->len ? c->len : strlen(c->s);
+}
+
+static void test_value_ok(void)
+{
+    static const struct bytes_case cases[] = {
+        { S("text/html; charset=utf-8"), 1, "plain value" },
+        { S(""), 1, "empty value" },
+        { S("a\tb"), 1, "HTAB" },
+        { S("\t"), 1, "HTAB alone" },
+        { S(" spaced "), 1, "spaces" },
+        { S("~!@#$%^&*()_+{}|:\"<>?`-=[]\\;',./"), 1, "punctuation" },
+        { S("caf\xc3\xa9"), 1, "UTF-8 e-acute" },
+        { S("\xe2\x82\xac"), 1, "UTF-8 euro sign" },
+        { S("\xe2\x80\xa7"), 1, "U+2027 (next to LS)" },
+        { S("\xe2\x80\xaa"), 1, "U+202A (after PS)" },
+        { S("\xc2\x84"), 1, "U+0084" },
+        { S("\xc2\xa0"), 1, "U+00A0 NBSP" },
+        { S("\x80\xff\xfe"), 1, "obs-text bytes" },
+        { S("\xc2"), 1, "lone c2 at end" },
+        { S("\xe2\x80"), 1, "truncated e2 80 at end" },
+        { S("a\rb"), 0, "CR" },
+        { S("a\nb"), 0, "LF" },
+        { S("a\r\nX-Evil: 1"), 0, "CRLF injection" },
+        { S("a\0b"), 0, "NUL" },
+        { S("\x01"), 0, "0x01" },
+        { S("\x08"), 0, "0x08 (BS)" },
+        { S("\x0b"), 0, "VT" },
+        { S("\x0c"), 0, "FF" },
+        { S("\x1b[31m"), 0, "ESC" },
+        { S("\x1f"), 0, "0x1f" },
+        { S("a\x7f"), 0, "DEL" },
+        { S("x\xc2\x85y"), 0, "U+0085 NEL" },
+        { S("x\xe2\x80\xa8y"), 0, "U+2028 LS" },
+        { S("x\xe2\x80\xa9y"), 0, "U+2029 PS" },
+        { S("\xe2\x80\xa9"), 0, "U+2029 alone" },
+        { S("\xc2\xc2\x85"), 0, "NEL after a stray c2" },
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        is_int(migate_hdr_value_ok(cases[i].s, case_len(&cases[i])),
+               cases[i].want, "value_ok: %s", cases[i].what);
+    }
+    is_int(migate_hdr_value_ok("ab\ncd", 2), 1,
+           "value_ok: looks only at len bytes");
+}
+
+static void test_host_ok(void)
+{
+    static char long_label[70], long_name[300], max_name[260];
+    static const struct bytes_case cases[] = {
+        { S("example.com"), 1, "host name" },
+        { S("Example.COM"), 1, "mixed case" },
+        { S("localhost"), 1, "single label" },
+        { S("mi-edge-01.dmz.example.org"), 1, "hyphens inside" },
+        { S("example.com."), 1, "trailing dot" },
+        { S("example.com:8443"), 1, "name with port" },
+        { S("example.com.:443"), 1, "trailing dot with port" },
+        { S("a"), 1, "one letter" },
+        { S("3com.net"), 1, "label starting with a digit" },
+        { S("host.123abc"), 1, "last label mixed digits/letters" },
+        { S("xn--bcher-kva.example"), 1, "punycode" },
+        { S("127.0.0.1"), 1, "IPv4" },
+        { S("10.1.2.3:80"), 1, "IPv4 with port" },
+        { S("[::1]"), 1, "IPv6 loopback" },
+        { S("[2001:db8::1]:8443"), 1, "IPv6 with port" },
+        { S("[::ffff:192.0.2.1]"), 1, "v4-mapped IPv6" },
+        { S("example.com:1"), 1, "port 1" },
+        { S("example.com:65535"), 1, "port 65535" },
+        { S(""), 0, "empty" },
+        { S(":80"), 0, "port only" },
+        { S("example.com:"), 0, "empty port" },
+        { S("example.com:0"), 0, "port 0" },
+        { S("example.com:65536"), 0, "port 65536" },
+        { S("example.com:123456"), 0, "six-digit port" },
+        { S("example.com:8a"), 0, "port not digits" },
+        { S("example.com:+80"), 0, "signed port" },
+        { S("example.com:80:81"), 0, "two ports" },
+        { S("-example.com"), 0, "label starts with -" },
+        { S("example-.com"), 0, "label ends with -" },
+        { S("ex_ample.com"), 0, "underscore" },
+        { S("example..com"), 0, "empty label" },
+        { S(".example.com"), 0, "leading dot" },
+        { S("."), 0, "dot alone" },
+        { S("example.com.."), 0, "two trailing dots" },
+        { S("user@example.com"), 0, "userinfo" },
+        { S("exa mple.com"), 0, "space" },
+        { S("example.com "), 0, "trailing space" },
+        { S("example.com/x"), 0, "slash" },
+        { S("example.com%2f"), 0, "percent" },
+        { S("example.com\r\nX: y"), 0, "CRLF" },
+        { S("exa\0mple.com"), 0, "NUL" },
+        { S("ex\xc3\xa4mple.com"), 0, "raw UTF-8" },
+        { S("256.1.1.1"), 0, "IPv4 octet 256" },
+        { S("1.2.3"), 0, "three-part IPv4" },
+        { S("1.2.3.4.5"), 0, "five-part IPv4" },
+        { S("01.2.3.4"), 0, "IPv4 leading zero" },
+        { S("1.2.3.4."), 0, "IPv4 trailing dot" },
+        { S("example.123"), 0, "numeric last label" },
+        { S("0x7f.0.0.1"), 0, "hex IPv4 form (URL parsers: 127.0.0.1)" },
+        { S("0x7f.example"), 1, "hex-looking label in a name" },
+        { S("::1"), 0, "bare IPv6" },
+        { S("[::1"), 0, "unclosed bracket" },
+        { S("[::1]x"), 0, "junk after bracket" },
+        { S("[::1\0]"), 0, "NUL in brackets" },
+        { S("1.2.3.4\0"), 0, "NUL after IPv4" },
+        { S("[::1]:"), 0, "bracket, empty port" },
+        { S("[fe80::1%eth0]"), 0, "zone id" },
+        { S("[127.0.0.1]"), 0, "IPv4 in brackets" },
+        { S("[example.com]"), 0, "name in brackets" },
+        { S("[]"), 0, "empty brackets" },
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        is_int(migate_host_ok(cases[i].s, case_len(&cases[i])),
+               cases[i].want, "host_ok: %s", cases[i].what);
+    }
+    is_int(migate_host_ok(NULL, 0), 0, "host_ok: NULL");
+
+    /* Label and name length limits. */
+    memset(long_label, 'a', 63);
+    long_label[63] = '\0';
+    is_int(migate_host_ok(long_label, 63), 1, "host_ok: 63-char label");
+    long_label[63] = 'a';
+    long_label[64] = '\0';
+    is_int(migate_host_ok(long_label, 64), 0, "host_ok: 64-char label");
+
+    /* 4 x 63 + 3 dots = 255 chars: too long; trimmed to 253: fine. */
+    for (i = 0; i < 4; i++) {
+        memset(long_name + i * 64, 'b', 63);
+        long_name[i * 64 + 63] = '.';
+    }
+    long_name[255] = '\0';
+    is_int(migate_host_ok(long_name, 255), 0, "host_ok: 255-char name");
+    memcpy(max_name, long_name, 253);
+    max_name[253] = '\0';
+    is_int(migate_host_ok(max_name, 253), 1, "host_ok: 253-char name");
+    max_name[253] = '.';
+    max_name[254] = '\0';
+    is_int(migate_host_ok(max_name, 254), 1,
+           "host_ok: 253-char name and a trailing dot");
+    is_int(migate_host_ok("example.com:80", 11), 1,
+           "host_ok: looks only at len bytes");
+}
+
+static void test_xff_ok(void)
+{
+    static char big[2100];
+    static const struct bytes_case cases[] = {
+        { S("192.0.2.1"), 1, "one IPv4" },
+        { S("2001:db8::1"), 1, "one IPv6" },
+        { S("192.0.2.1, 198.51.100.7"), 1, "two with space" },
+        { S("192.0.2.1,198.51.100.7"), 1, "two without space" },
+        { S(" 192.0.2.1 ,\t2001:db8::2\t"), 1, "spaces and tabs" },
+        { S("::ffff:192.0.2.1"), 1, "v4-mapped" },
+        { S("::"), 1, "unspecified v6" },
+        { S(""), 0, "empty" },
+        { S(" "), 0, "blank" },
+        { S("192.0.2.1,"), 0, "trailing comma" },
+        { S(",192.0.2.1"), 0, "leading comma" },
+        { S("192.0.2.1,,198.51.100.7"), 0, "empty element" },
+        { S("192.0.2.1, ,198.51.100.7"), 0, "blank element" },
+        { S("unknown"), 0, "unknown" },
+        { S("192.0.2.1, unknown"), 0, "unknown second" },
+        { S("192.0.2.1:8080"), 0, "port" },
+        { S("[2001:db8::1]"), 0, "brackets" },
+        { S("[2001:db8::1]:443"), 0, "brackets and port" },
+        { S("\"192.0.2.1\""), 0, "quotes" },
+        { S("a\" \"GET /forged"), 0, "log forging" },
+        { S("192.0.2.1\r\n"), 0, "CRLF" },
+        { S("192.0.2.1 198.51.100.7"), 0, "space separated" },
+        { S("192.0.2.1;198.51.100.7"), 0, "semicolon" },
+        { S("192.0.2.256"), 0, "bad octet" },
+        { S("fe80::1%eth0"), 0, "zone id" },
+        { S("example.com"), 0, "host name" },
+        { S("192.0.2.1\0"), 0, "NUL" },
+        { S("for=192.0.2.1"), 0, "Forwarded syntax" },
+    };
+    size_t i, len;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        is_int(migate_xff_ok(cases[i].s, case_len(&cases[i])),
+               cases[i].want, "xff_ok: %s", cases[i].what);
+    }
+    is_int(migate_xff_ok(NULL, 0), 0, "xff_ok: NULL");
+
+    /* 64 elements pass, 65 do not. */
+    big[0] = '\0';
+    for (i = 0; i < 64; i++) {
+        strcat(big, i ? ",10.0.0.1" : "10.0.0.1");
+    }
+    is_int(migate_xff_ok(big, strlen(big)), 1, "xff_ok: 64 elements");
+    strcat(big, ",10.0.0.1");
+    is_int(migate_xff_ok(big, strlen(big)), 0, "xff_ok: 65 elements");
+
+    /* Length: 2048 bytes pass (padding with blanks), 2049 do not. */
+    memset(big, ' ', sizeof(big));
+    memcpy(big, "10.0.0.1", 8);
+    is_int(migate_xff_ok(big, 2048), 1, "xff_ok: 2048 bytes");
+    is_int(migate_xff_ok(big, 2049), 0, "xff_ok: 2049 bytes");
+    len = strlen("10.0.0.1, 10.0.0.2");
+    is_int(migate_xff_ok("10.0.0.1, 10.0.0.2junk", len), 1,
+           "xff_ok: looks only at len bytes");
+}
+
+struct cidr_case {
+    const char *net;
+    const char *ip;
+    int want;
+};
+
+static void test_cidr(apr_pool_t *p)
+{
+    static const struct cidr_case match[] = {
+        { "10.0.0.0/8", "10.1.2.3", 1 },
+        { "10.0.0.0/8", "10.255.255.255", 1 },
+        { "10.0.0.0/8", "11.0.0.0", 0 },
+        { "10.0.0.0/8", "9.255.255.255", 0 },
+        { "192.168.1.0/24", "192.168.1.77", 1 },
+        { "192.168.1.0/24", "192.168.2.1", 0 },
+        { "172.16.0.0/12", "172.31.255.1", 1 },
+        { "172.16.0.0/12", "172.32.0.1", 0 },
+        { "192.0.2.128/25", "192.0.2.129", 1 },
+        { "192.0.2.128/25", "192.0.2.127", 0 },
+        { "127.0.0.1", "127.0.0.1", 1 },
+        { "127.0.0.1", "127.0.0.2", 0 },
+        { "0.0.0.0/0", "203.0.113.9", 1 },
+        { "0.0.0.0/0", "2001:db8::1", 0 },
+        { "10.0.0.1/8", "10.9.9.9", 1 },            /* host bits masked */
+        { "10.0.0.0/8", "::ffff:10.1.2.3", 1 },     /* v4-mapped peer */
+        { "10.0.0.0/8", "::ffff:11.1.2.3", 0 },
+        { "127.0.0.1/32", "::ffff:127.0.0.1", 1 },
+        { "::ffff:0:0/96", "::ffff:10.1.2.3", 1 },
+        { "::/0", "::ffff:10.1.2.3", 1 },
+        { "::/0", "10.1.2.3", 0 },
+        { "::1", "::1", 1 },
+        { "::1", "::2", 0 },
+        { "::1/128", "0:0:0:0:0:0:0:1", 1 },
+        { "2001:db8::/32", "2001:db8:ffff::1", 1 },
+        { "2001:db8::/32", "2001:db9::1", 0 },
+        { "2001:db8:abcd::/49", "2001:db8:abcd:7fff::1", 1 },
+        { "2001:db8:abcd::/49", "2001:db8:abcd:8000::1", 0 },
+        { "fe80::/10", "fe80::1%eth0", 1 },         /* zone from APR */
+        { "fe80::/10", "febf::1", 1 },
+        { "fe80::/10", "fec0::1", 0 },
+        { "2001:db8::1/32", "2001:db8::dead", 1 },  /* host bits masked */
+        { "10.0.0.0/8", "garbage", 0 },
+        { "10.0.0.0/8", "", 0 },
+        { "10.0.0.0/8", "10.1.2.3 ", 0 },
+    };
+    static const struct {
+        const char *text;
+        const char *err_has;
+    } bad[] = {
+        { "", "not an IP address or CIDR: ''" },
+        { "x", "not an IP address or CIDR: 'x'" },
+        { "example.com", "not an IP address or CIDR" },
+        { "10.0.0.0/", "prefix length" },
+        { "10.0.0.0/33", "from 0 to 32" },
+        { "10.0.0.0/-1", "prefix length" },
+        { "10.0.0.0/+8", "prefix length" },
+        { "10.0.0.0/ 8", "prefix length" },
+        { "10.0.0.0/8 ", "prefix length" },
+        { "10.0.0.0/8/8", "prefix length" },
+        { "10.0.0.0/255.0.0.0", "prefix length" },
+        { "10.0.0.0/0008", "prefix length" },
+        { "::/129", "from 0 to 128" },
+        { "::1/1000", "prefix length" },
+        { "10/8", "not an IP address or CIDR" },
+        { "10.0.0/24", "not an IP address or CIDR" },
+        { " 10.0.0.0/8", "not an IP address or CIDR" },
+        { "10.0.0.256/24", "not an IP address or CIDR" },
+        { "[::1]/128", "not an IP address or CIDR" },
+        { "fe80::1%eth0/64", "not an IP address or CIDR" },
+        { "/8", "not an IP address or CIDR" },
+        { "1.2.3.4\n", "'1.2.3.4\\x0a'" },         /* error text escaped */
+    };
+    migate_cidr *nets[3];
+    const char *err;
+    size_t i;
+
+    for (i = 0; i < sizeof(match) / sizeof(match[0]); i++) {
+        migate_cidr *c = NULL;
+
+        err = migate_cidr_parse(p, match[i].net, &c);
+        ok(err == NULL && c != NULL, "cidr_parse('%s')", match[i].net);
+        if (err == NULL) {
+            is_int(migate_cidr_match(&c, 1, match[i].ip), match[i].want,
+                   "cidr_match('%s', '%s') = %d", match[i].net,
+                   match[i].ip, match[i].want);
+        }
+    }
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        migate_cidr *c = (migate_cidr *)&c;
+
+        err = migate_cidr_parse(p, bad[i].text, &c);
+        ok(err != NULL && strstr(err, bad[i].err_has) != NULL
+           && c == NULL, "cidr_parse refuses '%s' (%s)",
+           migate_log_escape(p, bad[i].text, strlen(bad[i].text), 80),
+           err ? err : "no error");
+    }
+
+    /* A list: any member matches. */
+    ok(migate_cidr_parse(p, "10.0.0.0/8", &nets[0]) == NULL
+       && migate_cidr_parse(p, "2001:db8::/32", &nets[1]) == NULL
+       && migate_cidr_parse(p, "192.0.2.7", &nets[2]) == NULL,
+       "cidr_parse: a list of three");
+    is_int(migate_cidr_match(nets, 3, "192.0.2.7"), 1, "list: third");
+    is_int(migate_cidr_match(nets, 3, "2001:db8::7"), 1, "list: second");
+    is_int(migate_cidr_match(nets, 3, "10.0.0.7"), 1, "list: first");
+    is_int(migate_cidr_match(nets, 3, "192.0.2.8"), 0, "list: none");
+    is_int(migate_cidr_match(nets, 2, "192.0.2.7"), 0, "list: n bounds");
+    is_int(migate_cidr_match(nets, 0, "10.0.0.7"), 0, "list: empty");
+    is_int(migate_cidr_match(NULL, 0, "10.0.0.7"), 0, "list: NULL");
+    is_int(migate_cidr_match(nets, 3, NULL), 0, "list: NULL ip");
+}
+
+static void escape_is(apr_pool_t *p, const char *s, size_t len,
+                      size_t max_in, const char *want, const char *what)
+{
+    is_str(migate_log_escape(p, s, len, max_in), want, "escape: %s", what);
+}
+
+static void test_escape(apr_pool_t *p)
+{
+    char all[256], *out;
+    size_t i;
+    int clean = 1;
+
+    escape_is(p, S("/api/orders"), 100, "/api/orders", "plain path");
+    escape_is(p, S(""), 100, "", "empty");
+    escape_is(p, S("a\"b"), 100, "a\\\"b", "double quote");
+    escape_is(p, S("a\\b"), 100, "a\\\\b", "backslash");
+    escape_is(p, S("a'b|c"), 100, "a'b|c", "quote and bar stay");
+    escape_is(p, S("a\r\nb"), 100, "a\\x0d\\x0ab", "CR LF");
+    escape_is(p, S("\0"), 100, "\\x00", "NUL");
+    escape_is(p, S("\t"), 100, "\\x09", "HTAB");
+    escape_is(p, S("\x1b[2J"), 100, "\\x1b[2J", "ESC");
+    escape_is(p, S("\x7f"), 100, "\\x7f", "DEL");
+    escape_is(p, S("\xe2\x80\xa8"), 100, "\\xe2\\x80\\xa8", "U+2028");
+    escape_is(p, S("\xff\xAB"), 100, "\\xff\\xab", "lowercase hex");
+    escape_is(p, S(" ~"), 100, " ~", "printable bounds");
+    escape_is(p, S("abcdef"), 3, "abc...", "cut at max_in");
+    escape_is(p, S("abc"), 3, "abc", "exactly max_in: no mark");
+    escape_is(p, S("abcd"), 0, "...", "max_in 0");
+    escape_is(p, S("\n\n\n\n"), 2, "\\x0a\\x0a...", "cut escaped");
+    escape_is(p, NULL, 0, 100, "", "NULL, 0");
+
+    for (i = 0; i < 256; i++) {
+        all[i] = (char)i;
+    }
+    out = migate_log_escape(p, all, 256, 256);
+    for (i = 0; out[i]; i++) {
+        unsigned char c = (unsigned char)out[i];
+        if (c < 0x20 || c > 0x7e) {
+            clean = 0;
+        }
+    }
+    ok(clean, "escape: no byte outside 0x20-0x7e in the output");
+    is_int(strlen(out), 4 * (32 + 1 + 128) + 2 * 2 + (95 - 2),
+           "escape: all 256 bytes give the expected length");
+}
+
+int main(void)
+{
+    apr_pool_t *p;
+
+    apr_initialize();
+    apr_pool_create(&p, NULL);
+    test_value_ok();
+    test_host_ok();
+    test_xff_ok();
+    test_cidr(p);
+    test_escape(p);
+    apr_pool_destroy(p);
+    apr_terminate();
+    return done_testing();
+}
