@@ -87,6 +87,7 @@ int migate_post_read_request(request_rec *r);
 int migate_generate_log_id(const conn_rec *c, const request_rec *r,
                            const char **id);
 int migate_fixups(request_rec *r);
+int migate_log_transaction(request_rec *r);
 void migate_child_init(apr_pool_t *p, server_rec *s);
 /* The request id of r (following internal redirects and subrequests), or
  * NULL when the gate gave it none. */

@@ -298,6 +298,47 @@ int migate_post_read_request(request_rec *r)
     return refuse(r, sc, why, NULL);
 }
 
+/* httpd's core refuses some malformed requests (a control character in
+ * a header or the request line, a bad Host) before post_read_request
+ * runs.  Those are refusals in a gated server too: give them their id
+ * and their one "blocked" line before mod_log_config writes the access
+ * line. */
+int migate_log_transaction(request_rec *r)
+{
+    migate_srv_conf *sc = migate_srv(r->server);
+    migate_req_state *st;
+    migate_reason_e why;
+    const char *notes;
+
+    if (!migate_cfg_enabled(sc) || r->main || r->prev
+        || state(r, 0) != NULL || r->status < 400 || r->status >= 500) {
+        return DECLINED;
+    }
+    st = state(r, 1);
+    if (migate_cfg_request_id(sc)) {
+        char *id = apr_palloc(r->pool, MIGATE_UUID_LEN + 1);
+        if (migate_uuid_make(migate_cfg_id_version(sc), id) == 0) {
+            st->id = id;
+            r->log_id = id;
+        }
+    }
+    if (!r->method || !r->the_request) {
+        why = MIGATE_R_ENCODING;
+    }
+    else if (!migate_hdr_value_ok(r->the_request, strlen(r->the_request))) {
+        why = MIGATE_R_CONTROL_CHAR;
+    }
+    else {
+        why = MIGATE_R_HEADER;
+    }
+    notes = apr_table_get(r->notes, "error-notes");
+    migate_log_block(r, why, 0, apr_psprintf(r->pool, "refused by httpd "
+                                             "(status %d)%s%s", r->status,
+                                             notes ? ": " : "",
+                                             notes ? notes : ""));
+    return DECLINED;
+}
+
 /* After mod_proxy's fixup r->filename holds the exact URL it will send
  * to MI ("proxy:https://mi:8253/path?query"): the last place to check it. */
 int migate_fixups(request_rec *r)

@@ -65,6 +65,10 @@ static void migate_register_hooks(apr_pool_t *p)
     /* After mod_proxy's fixup has written the backend URL: the last look
      * at what MI will receive. */
     ap_hook_fixups(migate_fixups, after_proxy, NULL, APR_HOOK_LAST);
+    /* Requests httpd's core refused before post_read_request: give them
+     * an id and their "blocked" line before the access log is written. */
+    ap_hook_log_transaction(migate_log_transaction, NULL, NULL,
+                            APR_HOOK_REALLY_FIRST);
     /* SetHandler migate-status. */
     ap_hook_handler(migate_status_handler, NULL, NULL, APR_HOOK_MIDDLE);
     /* mod_ssl's optional hooks: force and judge TLS toward MI. */

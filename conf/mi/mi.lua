@@ -4,7 +4,7 @@
 -- what reached it (method, raw target, request id, forwarded headers) so
 -- that a test can see exactly what the edge let through.
 
-local services = { StockQuoteProxy = true }
+local services = { StockQuoteProxy = true, OrderProxy = true }
 
 local function jstr(s)
     if s == nil then return "null" end

@@ -152,10 +152,10 @@ sub refused_ok {
         && !@mi;
     unless ($good) {
         Apache::Test::t_debug_print() if 0;
-        print "# $name: status $r->{status} (want $status), "
+        print STDERR "# $name: status $r->{status} (want $status), "
             . scalar(@b) . " blocked lines, MI saw " . scalar(@mi) . "\n";
-        print "#   $_\n" for @b;
-        print "#   MI: $_->{line}\n" for @mi;
+        print STDERR "#   $_\n" for @b;
+        print STDERR "#   MI: $_->{line}\n" for @mi;
     }
     Apache::Test::ok($good);
     return $r;
@@ -172,9 +172,9 @@ sub passed_ok {
     my $good = !@b && @mi == 1 && $r->{status} != 400
         && $r->{status} != 403 && $r->{status} < 500;
     unless ($good) {
-        print "# $name: status $r->{status}, " . scalar(@b)
+        print STDERR "# $name: status $r->{status}, " . scalar(@b)
             . " blocked lines, MI saw " . scalar(@mi) . "\n";
-        print "#   $_\n" for @b;
+        print STDERR "#   $_\n" for @b;
     }
     Apache::Test::ok($good);
     return wantarray ? ($r, $mi[0]) : $r;

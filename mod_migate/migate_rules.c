@@ -1,0 +1,943 @@
+/*
+ * migate_rules.c - the compiled policy of one gated server and the
+ * decision it makes on one request.  Pure: no httpd headers.
+ *
+ * The decision runs on every request, so its cost must not grow with the
+ * number of rules: prefix and exact rules live in a segment trie (one hash
+ * lookup per path segment), and regexes are merged into one JIT-compiled
+ * alternation per method set.  Everything is built at configuration time
+ * from the policy pool and only read afterwards, so all threads of all
+ * children share it without locks.
+ */
+#include <string.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include <apr_hash.h>
+#include <apr_strings.h>
+#include <apr_tables.h>
+
+#include "migate_path.h"
+#include "migate_rules.h"
+
+/* Trie node marks: which rules end here. */
+#define MARK_EXACT  0x01    /* an exact rule names this path           */
+#define MARK_PREFIX 0x02    /* "/a/b": this path and everything below  */
+#define MARK_BELOW  0x04    /* "/a/b/": only what lies below           */
+
+typedef struct mg_node mg_node;
+struct mg_node {
+    apr_hash_t *kids;           /* segment bytes -> mg_node*, or NULL */
+    unsigned marks;
+    migate_methods_t exact_m;   /* union of the rules' method sets     */
+    migate_methods_t prefix_m;
+    migate_methods_t below_m;
+};
+
+/* One regex rule as written, compiled on its own. */
+typedef struct {
+    const char *pattern;
+    migate_methods_t methods;
+    pcre2_code *code;
+    int combinable;
+} mg_regex;
+
+/* Regexes that share a method set: the combinable ones merged into one
+ * alternation, the others (back references, verbs, recursion) kept
+ * apart because merging would change what they mean. */
+typedef struct {
+    migate_methods_t methods;
+    pcre2_code *combined;           /* NULL when nothing combinable */
+    apr_array_header_t *alone;      /* of pcre2_code *              */
+} mg_regex_group;
+
+struct migate_policy {
+    apr_pool_t *pool;
+    mg_node *allow;             /* case-sensitive keys                 */
+    mg_node *deny;              /* lowercase keys                      */
+    apr_array_header_t *allow_re;   /* of mg_regex                     */
+    apr_array_header_t *deny_re;    /* of mg_regex                     */
+    apr_array_header_t *allow_groups;   /* of mg_regex_group, compiled */
+    mg_regex_group deny_group;
+    apr_hash_t *services;       /* opened names, exact case            */
+    int n_allow;                /* prefix, exact and regex allow rules */
+    int metadata;
+    int compiled;
+};
+
+#define SVC_DIR     "/services/"
+#define SVC_DIR_LEN 10
+
+/* PCRE2 options for every rule: \C could split a character, and (*UTF)
+ * would make matching fail (not just miss) on a non-UTF-8 raw target. */
+#define RE_OPTS (PCRE2_NEVER_BACKSLASH_C | PCRE2_NEVER_UTF)
+
+static const char *const builtin_deny[] = {
+    "/management", "/dashboard", "/carbon", "/fileupload",
+};
+
+/* ---------------------------------------------------------------- */
+/* Small helpers                                                     */
+
+static int lc(int c)
+{
+    return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
+}
+
+static int ci_eq(const char *a, const char *b, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        if (lc((unsigned char)a[i]) != lc((unsigned char)b[i])) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Offset of the first "/services/" (any case) at or after from, or -1. */
+static long find_svc(const char *s, size_t len, size_t from)
+{
+    size_t i;
+
+    if (!s || len < SVC_DIR_LEN) {
+        return -1;
+    }
+    for (i = from; i + SVC_DIR_LEN <= len; i++) {
+        if (s[i] == '/' && ci_eq(s + i, SVC_DIR, SVC_DIR_LEN)) {
+            return (long)i;
+        }
+    }
+    return -1;
+}
+
+/* A set that names no method admits all of them, so the union of two
+ * sets is "any" as soon as one of them is. */
+static migate_methods_t methods_union(migate_methods_t a, migate_methods_t b)
+{
+    if (a == MIGATE_METHODS_ANY || b == MIGATE_METHODS_ANY) {
+        return MIGATE_METHODS_ANY;
+    }
+    return a | b;
+}
+
+/* ---------------------------------------------------------------- */
+/* Pattern checks                                                    */
+
+static apr_status_t code_cleanup(void *data)
+{
+    pcre2_code_free((pcre2_code *)data);
+    return APR_SUCCESS;
+}
+
+/* Compile a regex; on failure return NULL and an error text in *err.
+ * The code is freed with the pool. */
+static pcre2_code *re_compile(apr_pool_t *p, const char *pattern,
+                              size_t len, uint32_t opts, const char **err)
+{
+    int ec = 0;
+    PCRE2_SIZE off = 0;
+    pcre2_code *code;
+
+    code = pcre2_compile((PCRE2_SPTR)pattern, len, opts | RE_OPTS, &ec,
+                         &off, NULL);
+    if (!code) {
+        PCRE2_UCHAR msg[256];
+        if (pcre2_get_error_message(ec, msg, sizeof(msg)) < 0) {
+            apr_cpystrn((char *)msg, "unknown error", sizeof(msg));
+        }
+        *err = apr_psprintf(p, "regex error at offset %lu: %s",
+                            (unsigned long)off, (const char *)msg);
+        return NULL;
+    }
+    /* JIT is an optimisation: where it is not available the
+     * interpreter gives the same answers. */
+    (void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+    apr_pool_cleanup_register(p, code, code_cleanup, apr_pool_cleanup_null);
+    *err = NULL;
+    return code;
+}
+
+const char *migate_rule_check(apr_pool_t *p, migate_rule_kind_e kind,
+                              const char *pattern)
+{
+    const char *s;
+
+    if (!pattern) {
+        return "missing pattern";
+    }
+    if (kind == MIGATE_RULE_REGEX) {
+        int ec = 0;
+        PCRE2_SIZE off = 0;
+        pcre2_code *code = pcre2_compile((PCRE2_SPTR)pattern,
+                                         PCRE2_ZERO_TERMINATED, RE_OPTS,
+                                         &ec, &off, NULL);
+        if (!code) {
+            PCRE2_UCHAR msg[256];
+            if (pcre2_get_error_message(ec, msg, sizeof(msg)) < 0) {
+                apr_cpystrn((char *)msg, "unknown error", sizeof(msg));
+            }
+            return apr_psprintf(p, "regex error at offset %lu: %s",
+                                (unsigned long)off, (const char *)msg);
+        }
+        pcre2_code_free(code);
+        return NULL;
+    }
+    if (kind != MIGATE_RULE_PREFIX && kind != MIGATE_RULE_EXACT) {
+        return "unknown rule kind";
+    }
+    /* Rules are matched against the canonical path, so a pattern that
+     * no canonical path can equal is a mistake worth reporting. */
+    if (pattern[0] != '/') {
+        return apr_psprintf(p, "path '%s' does not start with '/'",
+                            pattern);
+    }
+    for (s = pattern; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c < 0x20 || c == 0x7f) {
+            return "path contains a control character";
+        }
+        if (c == '%' || c == '?' || c == '#' || c == ';' || c == '\\') {
+            return apr_psprintf(p, "path '%s' contains '%c': rules match "
+                                "the decoded canonical path, write it "
+                                "without escapes, query or parameters",
+                                pattern, c);
+        }
+    }
+    for (s = pattern; *s; ) {
+        /* s is at a '/': look at the segment after it */
+        const char *e = strchr(s + 1, '/');
+        size_t n = e ? (size_t)(e - s - 1) : strlen(s + 1);
+        if (n == 0 && e) {
+            return apr_psprintf(p, "path '%s' contains '//': the "
+                                "canonical path never does", pattern);
+        }
+        if ((n == 1 && s[1] == '.') || (n == 2 && s[1] == '.'
+                                        && s[2] == '.')) {
+            return apr_psprintf(p, "path '%s' contains a '.' or '..' "
+                                "segment: the canonical path never does",
+                                pattern);
+        }
+        if (!e) {
+            break;
+        }
+        s = e;
+    }
+    return NULL;
+}
+
+const char *migate_service_name_check(apr_pool_t *p, const char *name)
+{
+    size_t i, n;
+
+    if (!name || !*name) {
+        return "empty service name";
+    }
+    n = strlen(name);
+    if (n > 128) {
+        return "service name longer than 128 characters";
+    }
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)name[i];
+        /* '.' would be read by MI as the start of an endpoint name */
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
+              || (c >= '0' && c <= '9') || c == '_' || c == '-')) {
+            return apr_psprintf(p, "service name '%s' may contain only "
+                                "letters, digits, '_' and '-'", name);
+        }
+    }
+    for (i = 0; i + 5 <= n; i++) {
+        if (ci_eq(name + i, "admin", 5)) {
+            return apr_psprintf(p, "service name '%s': service names "
+                                "containing 'admin' are MI admin services "
+                                "and are never opened", name);
+        }
+    }
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- */
+/* The segment trie                                                  */
+
+static mg_node *node_make(apr_pool_t *p)
+{
+    return apr_pcalloc(p, sizeof(mg_node));
+}
+
+static mg_node *node_child(apr_pool_t *p, mg_node *n, const char *seg,
+                           size_t len)
+{
+    mg_node *c;
+
+    if (!n->kids) {
+        n->kids = apr_hash_make(p);
+    }
+    c = apr_hash_get(n->kids, seg, (apr_ssize_t)len);
+    if (!c) {
+        c = node_make(p);
+        apr_hash_set(n->kids, apr_pstrmemdup(p, seg, len),
+                     (apr_ssize_t)len, c);
+    }
+    return c;
+}
+
+static void node_mark(mg_node *n, unsigned mark, migate_methods_t m)
+{
+    migate_methods_t *slot = mark == MARK_EXACT ? &n->exact_m
+                           : mark == MARK_PREFIX ? &n->prefix_m
+                           : &n->below_m;
+
+    *slot = (n->marks & mark) ? methods_union(*slot, m) : m;
+    n->marks |= mark;
+}
+
+/* Insert a checked pattern.  A trailing '/' is an empty last segment:
+ * for an exact rule it is a child "" (the canonical path keeps it), for
+ * a prefix rule it means "below this node" only. */
+static void trie_insert(apr_pool_t *p, mg_node *root, const char *pat,
+                        int exact, migate_methods_t m)
+{
+    mg_node *n = root;
+    const char *s = pat + 1;
+
+    if (!*s) {
+        if (exact) {
+            node_mark(node_child(p, root, "", 0), MARK_EXACT, m);
+        }
+        else {
+            node_mark(root, MARK_BELOW, m);
+        }
+        return;
+    }
+    for (;;) {
+        const char *e = strchr(s, '/');
+        size_t len = e ? (size_t)(e - s) : strlen(s);
+
+        n = node_child(p, n, s, len);
+        if (!e) {
+            node_mark(n, exact ? MARK_EXACT : MARK_PREFIX, m);
+            return;
+        }
+        if (!e[1]) {
+            if (exact) {
+                node_mark(node_child(p, n, "", 0), MARK_EXACT, m);
+            }
+            else {
+                node_mark(n, MARK_BELOW, m);
+            }
+            return;
+        }
+        s = e + 1;
+    }
+}
+
+/* Walk a canonical path.  Returns 1 when a rule matches and admits the
+ * method (method NULL: any match counts); *matched says whether any rule
+ * matched the path at all. */
+static int trie_match(const mg_node *root, const char *path, size_t len,
+                      const char *method, size_t mlen, int *matched)
+{
+    const mg_node *n = root;
+    const char *s = path + 1;
+    const char *end = path + len;
+
+#define HIT(set) do {                                                   \
+        *matched = 1;                                                   \
+        if (!method || migate_methods_admit((set), method, mlen)) {     \
+            return 1;                                                   \
+        }                                                               \
+    } while (0)
+
+    if (len == 0 || path[0] != '/') {
+        return 0;
+    }
+    for (;;) {
+        const char *e;
+        const mg_node *c;
+
+        /* more of the path follows this node */
+        if (n->marks & MARK_BELOW) {
+            HIT(n->below_m);
+        }
+        if (n != root && (n->marks & MARK_PREFIX)) {
+            HIT(n->prefix_m);
+        }
+        if (!n->kids) {
+            return 0;
+        }
+        e = memchr(s, '/', (size_t)(end - s));
+        if (!e) {
+            e = end;
+        }
+        c = apr_hash_get(n->kids, s, (apr_ssize_t)(e - s));
+        if (!c) {
+            return 0;
+        }
+        n = c;
+        if (e == end) {
+            if (n->marks & MARK_PREFIX) {
+                HIT(n->prefix_m);
+            }
+            if (n->marks & MARK_EXACT) {
+                HIT(n->exact_m);
+            }
+            return 0;
+        }
+        s = e + 1;
+    }
+#undef HIT
+}
+
+/* ---------------------------------------------------------------- */
+/* Regexes                                                           */
+
+/* Whether a regex may be wrapped as "(?:r)" and joined with others by
+ * '|' without changing its meaning.  Numbered or named references,
+ * recursion, backtracking verbs (a (*COMMIT) would cut off the other
+ * alternatives), \Q (would quote the ')' that closes the wrapper) and
+ * \K are kept apart; the scan errs on the side of "no". */
+static int regex_combinable(const char *s, const pcre2_code *code)
+{
+    uint32_t br = 0, names = 0;
+
+    if (pcre2_pattern_info(code, PCRE2_INFO_BACKREFMAX, &br) != 0
+        || pcre2_pattern_info(code, PCRE2_INFO_NAMECOUNT, &names) != 0
+        || br != 0 || names != 0) {
+        return 0;
+    }
+    for (; *s; s++) {
+        if (*s == '\\') {
+            char n = s[1];
+            if (n == 'Q' || n == 'K' || n == 'g' || n == 'k'
+                || (n >= '0' && n <= '9')) {
+                return 0;
+            }
+            if (n) {
+                s++;
+            }
+            continue;
+        }
+        if (*s == '(' && s[1] == '*') {
+            return 0;
+        }
+        if (*s == '(' && s[1] == '?') {
+            const char *t = s + 2;
+            if (*t == ':' || *t == '=' || *t == '!' || *t == '>') {
+                continue;
+            }
+            if (*t == '<' && (t[1] == '=' || t[1] == '!')) {
+                continue;
+            }
+            /* option settings, but not x (comments would run on) */
+            while (*t == 'i' || *t == 'm' || *t == 's' || *t == 'n'
+                   || *t == '-') {
+                t++;
+            }
+            if (t > s + 2 && (*t == ')' || *t == ':')) {
+                continue;
+            }
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static __thread pcre2_match_data *tls_md;
+
+/* 1 match, 0 no match, -1 the match could not be run (out of memory,
+ * match limit): callers fail closed. */
+static int re_match(const pcre2_code *code, const char *s, size_t len)
+{
+    int rc;
+
+    if (!tls_md) {
+        tls_md = pcre2_match_data_create(1, NULL);
+        if (!tls_md) {
+            return -1;
+        }
+    }
+    rc = pcre2_match(code, (PCRE2_SPTR)(s ? s : ""), len, 0, 0, tls_md,
+                     NULL);
+    if (rc >= 0) {
+        return 1;
+    }
+    return rc == PCRE2_ERROR_NOMATCH ? 0 : -1;
+}
+
+/* Match a group: 1, 0, or -1 as re_match (a -1 only if nothing matched). */
+static int group_match(const mg_regex_group *g, const char *s, size_t len)
+{
+    int i, rc, err = 0;
+
+    if (g->combined) {
+        rc = re_match(g->combined, s, len);
+        if (rc == 1) {
+            return 1;
+        }
+        err |= rc < 0;
+    }
+    if (g->alone) {
+        for (i = 0; i < g->alone->nelts; i++) {
+            rc = re_match(APR_ARRAY_IDX(g->alone, i, pcre2_code *), s, len);
+            if (rc == 1) {
+                return 1;
+            }
+            err |= rc < 0;
+        }
+    }
+    return err ? -1 : 0;
+}
+
+/* Build one group from the regexes of list that have this method set
+ * (all of them when all is set). */
+static void group_build(migate_policy *pol, mg_regex_group *g,
+                        const apr_array_header_t *list,
+                        migate_methods_t methods, int all, uint32_t opts)
+{
+    apr_pool_t *p = pol->pool;
+    struct iovec *parts;
+    int i, nparts = 0, ncomb = 0;
+    const char *err;
+
+    g->methods = methods;
+    g->combined = NULL;
+    g->alone = apr_array_make(p, 2, sizeof(pcre2_code *));
+    parts = apr_palloc(p, sizeof(struct iovec) * (list->nelts * 3 + 1));
+    for (i = 0; i < list->nelts; i++) {
+        const mg_regex *r = &APR_ARRAY_IDX(list, i, mg_regex);
+        if (!all && r->methods != methods) {
+            continue;
+        }
+        if (!r->combinable) {
+            APR_ARRAY_PUSH(g->alone, pcre2_code *) = r->code;
+            continue;
+        }
+        parts[nparts].iov_base = (void *)(ncomb ? "|(?:" : "(?:");
+        parts[nparts].iov_len = ncomb ? 4 : 3;
+        nparts++;
+        parts[nparts].iov_base = (void *)r->pattern;
+        parts[nparts].iov_len = strlen(r->pattern);
+        nparts++;
+        parts[nparts].iov_base = (void *)")";
+        parts[nparts].iov_len = 1;
+        nparts++;
+        ncomb++;
+    }
+    if (ncomb == 1) {
+        /* nothing to merge: use the rule's own code */
+        for (i = 0; i < list->nelts; i++) {
+            const mg_regex *r = &APR_ARRAY_IDX(list, i, mg_regex);
+            if ((all || r->methods == methods) && r->combinable) {
+                g->combined = r->code;
+            }
+        }
+    }
+    else if (ncomb > 1) {
+        apr_size_t len;
+        char *pat = apr_pstrcatv(p, parts, nparts, &len);
+        g->combined = re_compile(p, pat, len, opts, &err);
+        if (!g->combined) {
+            /* should not happen; keep every regex apart instead */
+            for (i = 0; i < list->nelts; i++) {
+                const mg_regex *r = &APR_ARRAY_IDX(list, i, mg_regex);
+                if ((all || r->methods == methods) && r->combinable) {
+                    APR_ARRAY_PUSH(g->alone, pcre2_code *) = r->code;
+                }
+            }
+        }
+    }
+}
+
+/* ---------------------------------------------------------------- */
+/* Building a policy                                                 */
+
+migate_policy *migate_policy_make(apr_pool_t *p)
+{
+    migate_policy *pol = apr_pcalloc(p, sizeof(*pol));
+    size_t i;
+
+    pol->pool = p;
+    pol->allow = node_make(p);
+    pol->deny = node_make(p);
+    pol->allow_re = apr_array_make(p, 4, sizeof(mg_regex));
+    pol->deny_re = apr_array_make(p, 4, sizeof(mg_regex));
+    pol->services = apr_hash_make(p);
+    for (i = 0; i < sizeof(builtin_deny) / sizeof(builtin_deny[0]); i++) {
+        trie_insert(p, pol->deny, builtin_deny[i], 0, MIGATE_METHODS_ANY);
+    }
+    return pol;
+}
+
+static const char *add_regex(migate_policy *pol, apr_array_header_t *list,
+                             const char *pattern, migate_methods_t methods,
+                             uint32_t opts)
+{
+    mg_regex *r;
+    const char *err;
+    pcre2_code *code;
+
+    code = re_compile(pol->pool, pattern, PCRE2_ZERO_TERMINATED, opts,
+                      &err);
+    if (!code) {
+        return err;
+    }
+    r = apr_array_push(list);
+    r->pattern = apr_pstrdup(pol->pool, pattern);
+    r->methods = methods;
+    r->code = code;
+    r->combinable = regex_combinable(pattern, code);
+    return NULL;
+}
+
+const char *migate_policy_allow(migate_policy *pol, migate_rule_kind_e kind,
+                                const char *pattern,
+                                migate_methods_t methods)
+{
+    const char *err;
+
+    if (pol->compiled) {
+        return "policy already compiled";
+    }
+    if (kind == MIGATE_RULE_REGEX) {
+        err = add_regex(pol, pol->allow_re, pattern, methods, 0);
+    }
+    else {
+        err = migate_rule_check(pol->pool, kind, pattern);
+        if (!err) {
+            trie_insert(pol->pool, pol->allow, pattern,
+                        kind == MIGATE_RULE_EXACT, methods);
+        }
+    }
+    if (!err) {
+        pol->n_allow++;
+    }
+    return err;
+}
+
+const char *migate_policy_deny(migate_policy *pol, migate_rule_kind_e kind,
+                               const char *pattern)
+{
+    const char *err;
+    char *low;
+    size_t i;
+
+    if (pol->compiled) {
+        return "policy already compiled";
+    }
+    if (kind == MIGATE_RULE_REGEX) {
+        return add_regex(pol, pol->deny_re, pattern, MIGATE_METHODS_ANY,
+                         PCRE2_CASELESS);
+    }
+    err = migate_rule_check(pol->pool, kind, pattern);
+    if (err) {
+        return err;
+    }
+    low = apr_pstrdup(pol->pool, pattern);
+    for (i = 0; low[i]; i++) {
+        low[i] = (char)lc((unsigned char)low[i]);
+    }
+    trie_insert(pol->pool, pol->deny, low, kind == MIGATE_RULE_EXACT,
+                MIGATE_METHODS_ANY);
+    return NULL;
+}
+
+const char *migate_policy_service(migate_policy *pol, const char *name)
+{
+    const char *err;
+
+    if (pol->compiled) {
+        return "policy already compiled";
+    }
+    err = migate_service_name_check(pol->pool, name);
+    if (err) {
+        return err;
+    }
+    if (!apr_hash_get(pol->services, name, APR_HASH_KEY_STRING)) {
+        const char *k = apr_pstrdup(pol->pool, name);
+        apr_hash_set(pol->services, k, APR_HASH_KEY_STRING, k);
+    }
+    return NULL;
+}
+
+void migate_policy_set_metadata(migate_policy *pol, int on)
+{
+    pol->metadata = on ? 1 : 0;
+}
+
+const char *migate_policy_compile(migate_policy *pol)
+{
+    int i, j;
+
+    if (pol->compiled) {
+        return NULL;
+    }
+    pol->allow_groups = apr_array_make(pol->pool, 2, sizeof(mg_regex_group));
+    for (i = 0; i < pol->allow_re->nelts; i++) {
+        migate_methods_t m = APR_ARRAY_IDX(pol->allow_re, i,
+                                           mg_regex).methods;
+        int seen = 0;
+        for (j = 0; j < i; j++) {
+            if (APR_ARRAY_IDX(pol->allow_re, j, mg_regex).methods == m) {
+                seen = 1;
+                break;
+            }
+        }
+        if (!seen) {
+            mg_regex_group *g = apr_array_push(pol->allow_groups);
+            group_build(pol, g, pol->allow_re, m, 0, 0);
+        }
+    }
+    group_build(pol, &pol->deny_group, pol->deny_re, MIGATE_METHODS_ANY, 1,
+                PCRE2_CASELESS);
+    pol->compiled = 1;
+    return NULL;
+}
+
+int migate_policy_allow_count(const migate_policy *pol)
+{
+    return pol->n_allow + (int)apr_hash_count(pol->services);
+}
+
+/* ---------------------------------------------------------------- */
+/* Deciding                                                          */
+
+static int is_meta_name(const char *n, size_t len)
+{
+    static const char *const names[] = {
+        "wsdl", "wsdl2", "info", "swagger.json", "swagger.yaml", "policy",
+    };
+    size_t i;
+
+    if (len >= 3 && ci_eq(n, "xsd", 3)) {
+        return 1;
+    }
+    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (strlen(names[i]) == len && ci_eq(n, names[i], len)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Whether a query has a metadata parameter (name before '=', split on
+ * '&'), as MI's GET processors look for them. */
+static int has_meta_query(const char *q, size_t len)
+{
+    const char *s = q, *end = q + len;
+
+    if (!q) {
+        return 0;
+    }
+    while (s <= end) {
+        const char *amp = memchr(s, '&', (size_t)(end - s));
+        const char *pe = amp ? amp : end;
+        const char *eq = memchr(s, '=', (size_t)(pe - s));
+        const char *ne = eq ? eq : pe;
+        if (is_meta_name(s, (size_t)(ne - s))) {
+            return 1;
+        }
+        if (!amp) {
+            break;
+        }
+        s = amp + 1;
+    }
+    return 0;
+}
+
+static int is_meta_method(const char *m, size_t len)
+{
+    return (len == 3 && memcmp(m, "GET", 3) == 0)
+        || (len == 4 && memcmp(m, "HEAD", 4) == 0)
+        || (len == 7 && memcmp(m, "OPTIONS", 7) == 0);
+}
+
+/* Steps 1 to 5: what is enforced whatever the mode.  *svc_ok is set when
+ * the request names an opened service correctly. */
+static migate_reason_e gate(const migate_policy *pol,
+                            const migate_request_t *rq, apr_pool_t *p,
+                            migate_verdict_t *v, int *svc_ok)
+{
+    const char *rp = rq->path ? rq->path : "";
+    size_t rlen = rq->path ? rq->path_len : 0;
+    const char *q = rq->query;
+    size_t qlen = q ? rq->query_len : 0;
+    const char *method = rq->method ? rq->method : "";
+    size_t mlen = rq->method ? rq->method_len : 0;
+    char *canon, *dq = NULL, *low;
+    size_t clen = 0, dqlen = 0, i;
+    migate_reason_e r;
+    int svc_exact = 0, matched = 0;
+
+    *svc_ok = 0;
+    v->reason = MIGATE_PASS;
+    v->reportable = 0;
+    v->canon = NULL;
+    v->canon_len = 0;
+
+    /* 1. methods the gate never passes */
+    if (migate_method_forbidden(method, mlen)) {
+        return MIGATE_R_METHOD;
+    }
+
+    /* 2. the canonical path, or 400 */
+    canon = apr_palloc(p, rlen + 1);
+    r = migate_canon(rp, rlen, q, qlen, canon, &clen, NULL);
+    if (r != MIGATE_PASS) {
+        return r;
+    }
+    v->canon = canon;
+    v->canon_len = clen;
+    if (q) {
+        dq = apr_palloc(p, qlen + 1);
+        dqlen = migate_query_decode(q, qlen, dq);
+    }
+
+    /* 3. services, as MI dispatches them: "/services/" anywhere in the
+     * raw target, and the name is what follows the first one */
+    if ((clen >= 9 && ci_eq(canon, "/services", 9)
+         && (clen == 9 || canon[9] == '/'))
+        || find_svc(rp, rlen, 0) >= 0 || find_svc(q, qlen, 0) >= 0
+        || find_svc(canon, clen, 0) >= 0 || find_svc(dq, dqlen, 0) >= 0) {
+        const char *name = canon + SVC_DIR_LEN;
+        size_t nlen = 0, hl;
+
+        if (clen <= SVC_DIR_LEN || memcmp(canon, SVC_DIR, SVC_DIR_LEN)) {
+            return MIGATE_R_SERVICES;
+        }
+        while (SVC_DIR_LEN + nlen < clen && name[nlen] != '/'
+               && name[nlen] != '.') {
+            nlen++;
+        }
+        hl = SVC_DIR_LEN + nlen;
+        if (nlen == 0
+            || !apr_hash_get(pol->services, name, (apr_ssize_t)nlen)
+            || rlen < hl || memcmp(rp, canon, hl) != 0
+            || (rlen > hl && rp[hl] != '/' && rp[hl] != '.')
+            || memchr(rp, ';', rlen)
+            || find_svc(rp, rlen, 1) >= 0 || find_svc(canon, clen, 1) >= 0
+            || find_svc(q, qlen, 0) >= 0 || find_svc(dq, dqlen, 0) >= 0) {
+            return MIGATE_R_SERVICES;
+        }
+        *svc_ok = 1;
+        svc_exact = clen == hl && rlen == hl;
+    }
+
+    /* 4. metadata queries: MI serves them for any service or API */
+    if (has_meta_query(q, qlen) || has_meta_query(dq, dqlen)) {
+        if (!pol->metadata || !svc_exact || !is_meta_method(method, mlen)) {
+            return MIGATE_R_SERVICE_METADATA;
+        }
+    }
+
+    /* 5. hard denies, any case */
+    low = apr_palloc(p, clen + 1);
+    for (i = 0; i < clen; i++) {
+        low[i] = (char)lc((unsigned char)canon[i]);
+    }
+    low[clen] = '\0';
+    if (trie_match(pol->deny, low, clen, NULL, 0, &matched)) {
+        return MIGATE_R_HARD_DENY;
+    }
+    if (pol->deny_re->nelts) {
+        const char *raw = rp;
+        size_t tlen = rlen;
+        if (q) {
+            char *t = apr_palloc(p, rlen + qlen + 2);
+            memcpy(t, rp, rlen);
+            t[rlen] = '?';
+            memcpy(t + rlen + 1, q, qlen);
+            t[rlen + qlen + 1] = '\0';
+            raw = t;
+            tlen = rlen + qlen + 1;
+        }
+        if (pol->compiled) {
+            /* a regex that cannot be run denies: fail closed */
+            if (group_match(&pol->deny_group, canon, clen) != 0
+                || group_match(&pol->deny_group, raw, tlen) != 0) {
+                return MIGATE_R_HARD_DENY;
+            }
+        }
+        else {
+            int k;
+            for (k = 0; k < pol->deny_re->nelts; k++) {
+                const pcre2_code *c =
+                    APR_ARRAY_IDX(pol->deny_re, k, mg_regex).code;
+                if (re_match(c, canon, clen) != 0
+                    || re_match(c, raw, tlen) != 0) {
+                    return MIGATE_R_HARD_DENY;
+                }
+            }
+        }
+    }
+    return MIGATE_PASS;
+}
+
+/* Step 6: the allowlist.  A regex that cannot be run does not allow. */
+static migate_reason_e allowlist(const migate_policy *pol,
+                                 const char *method, size_t mlen,
+                                 const char *canon, size_t clen)
+{
+    int matched = 0, i;
+
+    if (trie_match(pol->allow, canon, clen, method, mlen, &matched)) {
+        return MIGATE_PASS;
+    }
+    if (pol->compiled) {
+        const apr_array_header_t *gs = pol->allow_groups;
+        for (i = 0; i < gs->nelts; i++) {
+            const mg_regex_group *g = &APR_ARRAY_IDX(gs, i, mg_regex_group);
+            if (migate_methods_admit(g->methods, method, mlen)
+                && group_match(g, canon, clen) == 1) {
+                return MIGATE_PASS;
+            }
+        }
+        for (i = 0; !matched && i < gs->nelts; i++) {
+            const mg_regex_group *g = &APR_ARRAY_IDX(gs, i, mg_regex_group);
+            if (!migate_methods_admit(g->methods, method, mlen)
+                && group_match(g, canon, clen) == 1) {
+                matched = 1;
+            }
+        }
+    }
+    else {
+        for (i = 0; i < pol->allow_re->nelts; i++) {
+            const mg_regex *r = &APR_ARRAY_IDX(pol->allow_re, i, mg_regex);
+            if (re_match(r->code, canon, clen) == 1) {
+                if (migate_methods_admit(r->methods, method, mlen)) {
+                    return MIGATE_PASS;
+                }
+                matched = 1;
+            }
+        }
+    }
+    return matched ? MIGATE_R_METHOD : MIGATE_R_NOT_ALLOWED;
+}
+
+migate_reason_e migate_policy_decide(const migate_policy *pol,
+                                     const migate_request_t *rq,
+                                     apr_pool_t *p, migate_verdict_t *v)
+{
+    migate_reason_e r;
+    int svc_ok;
+
+    r = gate(pol, rq, p, v, &svc_ok);
+    if (r == MIGATE_PASS && !svc_ok) {
+        r = allowlist(pol, rq->method ? rq->method : "",
+                      rq->method ? rq->method_len : 0, v->canon,
+                      v->canon_len);
+        v->reportable = r != MIGATE_PASS;
+    }
+    v->reason = r;
+    return r;
+}
+
+migate_reason_e migate_policy_check_backend(const migate_policy *pol,
+                                            const migate_request_t *rq,
+                                            apr_pool_t *p)
+{
+    migate_verdict_t v;
+    int svc_ok;
+
+    return gate(pol, rq, p, &v, &svc_ok);
+}

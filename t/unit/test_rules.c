@@ -1,0 +1,740 @@
+/*
+ * test_rules.c - unit tests of the compiled policy (migate_rules.c):
+ * a table of requests against a few fixed policies, rule and service
+ * name checks, and a randomised comparison of the segment trie against
+ * a plain linear matcher written here.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_general.h>
+#include <apr_pools.h>
+#include <apr_strings.h>
+
+#include "tap.h"
+#include "migate_rules.h"
+
+enum { P_MAIN, P_META, P_ROOT, P_SVC, P_EMPTY, P__N };
+
+static const char *const pol_names[P__N] = {
+    "main", "meta", "root", "svc", "empty"
+};
+
+#define PASS MIGATE_PASS
+#define NA   MIGATE_R_NOT_ALLOWED
+#define ME   MIGATE_R_METHOD
+#define HD   MIGATE_R_HARD_DENY
+#define SV   MIGATE_R_SERVICES
+#define SM   MIGATE_R_SERVICE_METADATA
+#define EN   MIGATE_R_ENCODING
+#define CC   MIGATE_R_CONTROL_CHAR
+#define DS   MIGATE_R_DOT_SEGMENT
+
+typedef struct {
+    int pol;
+    const char *method;
+    const char *target;     /* "path" or "path?query" */
+    migate_reason_e want;
+    int reportable;
+} req_case;
+
+static const req_case cases[] = {
+    /* segment-aware prefixes, case-sensitive */
+    { P_MAIN, "GET", "/api", PASS, 0 },
+    { P_MAIN, "GET", "/api/", PASS, 0 },
+    { P_MAIN, "GET", "/api/x/y", PASS, 0 },
+    { P_MAIN, "POST", "/api/x", PASS, 0 },
+    { P_MAIN, "DELETE", "/api", PASS, 0 },
+    { P_MAIN, "FOO", "/api", PASS, 0 },
+    { P_MAIN, "GET", "/apix", NA, 1 },
+    { P_MAIN, "GET", "/ap", NA, 1 },
+    { P_MAIN, "GET", "/API", NA, 1 },
+    { P_MAIN, "GET", "/Api/x", NA, 1 },
+    { P_MAIN, "GET", "/", NA, 1 },
+    { P_MAIN, "GET", "/api//x", PASS, 0 },
+    { P_MAIN, "GET", "/x/../api/y", PASS, 0 },
+    { P_MAIN, "GET", "/api;v=1/x", PASS, 0 },
+    { P_MAIN, "GET", "/%61pi/x", PASS, 0 },
+    /* trailing-slash prefix with a method list */
+    { P_MAIN, "GET", "/v1/", PASS, 0 },
+    { P_MAIN, "GET", "/v1/x", PASS, 0 },
+    { P_MAIN, "HEAD", "/v1/x", PASS, 0 },
+    { P_MAIN, "GET", "/v1", NA, 1 },
+    { P_MAIN, "GET", "/v1x", NA, 1 },
+    { P_MAIN, "POST", "/v1/x", ME, 1 },
+    { P_MAIN, "OPTIONS", "/v1/x", ME, 1 },
+    { P_MAIN, "POST", "/v1", NA, 1 },
+    /* exact rules */
+    { P_MAIN, "GET", "/health", PASS, 0 },
+    { P_MAIN, "HEAD", "/health", PASS, 0 },
+    { P_MAIN, "POST", "/health", ME, 1 },
+    { P_MAIN, "GET", "/health/", NA, 1 },
+    { P_MAIN, "GET", "/health/x", NA, 1 },
+    { P_MAIN, "GET", "/healthz", NA, 1 },
+    { P_MAIN, "GET", "/x/", PASS, 0 },
+    { P_MAIN, "GET", "/x", NA, 1 },
+    { P_MAIN, "GET", "/x/y", NA, 1 },
+    /* prefix with POST only */
+    { P_MAIN, "POST", "/post/a", PASS, 0 },
+    { P_MAIN, "POST", "/post", PASS, 0 },
+    { P_MAIN, "GET", "/post/a", ME, 1 },
+    { P_MAIN, "HEAD", "/post/a", ME, 1 },
+    { P_MAIN, "PUT", "/post", ME, 1 },
+    /* regexes: case-sensitive, per method set */
+    { P_MAIN, "POST", "/re/abc", PASS, 0 },
+    { P_MAIN, "GET", "/re/abc", ME, 1 },
+    { P_MAIN, "POST", "/re/ABC", NA, 1 },
+    { P_MAIN, "POST", "/re/abc/", NA, 1 },
+    { P_MAIN, "GET", "/data/file.json", PASS, 0 },
+    { P_MAIN, "HEAD", "/data/file.json", PASS, 0 },
+    { P_MAIN, "POST", "/data/file.json", ME, 1 },
+    { P_MAIN, "GET", "/data/file.JSON", NA, 1 },
+    { P_MAIN, "GET", "/aa", PASS, 0 },
+    { P_MAIN, "PUT", "/aa", PASS, 0 },
+    { P_MAIN, "GET", "/ab", NA, 1 },
+    { P_MAIN, "GET", "/Cs/x", PASS, 0 },
+    { P_MAIN, "GET", "/cs/x", NA, 1 },
+    { P_MAIN, "GET", "/CS/x", NA, 1 },
+    { P_MAIN, "GET", "/ci/x", PASS, 0 },
+    { P_MAIN, "GET", "/CI/x", PASS, 0 },
+    { P_MAIN, "GET", "/q.x", PASS, 0 },
+    { P_MAIN, "GET", "/qax", NA, 1 },
+    { P_MAIN, "DELETE", "/del/1", PASS, 0 },
+    { P_MAIN, "GET", "/del/1", ME, 1 },
+    /* deny over allow, any case */
+    { P_MAIN, "GET", "/api/internal", HD, 0 },
+    { P_MAIN, "GET", "/api/internal/x", HD, 0 },
+    { P_MAIN, "GET", "/API/INTERNAL/x", HD, 0 },
+    { P_MAIN, "GET", "/api/Internal/", HD, 0 },
+    { P_MAIN, "GET", "/api/internalx", PASS, 0 },
+    { P_MAIN, "GET", "/api/x/internal", PASS, 0 },
+    { P_MAIN, "GET", "/api/%49nternal", HD, 0 },
+    { P_MAIN, "GET", "/api/secret", HD, 0 },
+    { P_MAIN, "GET", "/api/SeCrEt/x", HD, 0 },
+    { P_MAIN, "GET", "/api/x?token=SECRET", HD, 0 },
+    { P_MAIN, "GET", "/api/%73ecret", HD, 0 },
+    { P_MAIN, "GET", "/api/evil", HD, 0 },
+    { P_MAIN, "GET", "/api/evil?x=1", HD, 0 },
+    { P_MAIN, "GET", "/api/evil/x", PASS, 0 },
+    { P_MAIN, "GET", "/api/deep/1/x", HD, 0 },
+    { P_MAIN, "GET", "/api/deep/1", PASS, 0 },
+    { P_MAIN, "GET", "/zzz", HD, 0 },
+    { P_MAIN, "GET", "/ZZ/x", HD, 0 },
+    /* built-in hard denies */
+    { P_MAIN, "GET", "/management", HD, 0 },
+    { P_MAIN, "GET", "/management/x", HD, 0 },
+    { P_MAIN, "GET", "/Management/x", HD, 0 },
+    { P_MAIN, "GET", "/DASHBOARD", HD, 0 },
+    { P_MAIN, "GET", "/carbon/admin", HD, 0 },
+    { P_MAIN, "GET", "/fileupload/x", HD, 0 },
+    { P_MAIN, "GET", "/managementx", NA, 1 },
+    { P_MAIN, "GET", "/api/management", PASS, 0 },
+    /* methods never passed */
+    { P_MAIN, "TRACE", "/api", ME, 0 },
+    { P_MAIN, "TRACK", "/api", ME, 0 },
+    { P_MAIN, "CONNECT", "/api", ME, 0 },
+    { P_MAIN, "TRACE", "/services/Foo", ME, 0 },
+    /* services, as MI sees them */
+    { P_MAIN, "GET", "/services", SV, 0 },
+    { P_MAIN, "GET", "/services?x", SV, 0 },
+    { P_MAIN, "GET", "/services/", SV, 0 },
+    { P_MAIN, "GET", "/Services", SV, 0 },
+    { P_MAIN, "GET", "/Services/Foo", SV, 0 },
+    { P_MAIN, "GET", "/SERVICES/Foo", SV, 0 },
+    { P_MAIN, "GET", "/api/services/Bar", SV, 0 },
+    { P_MAIN, "GET", "/api/Services/Bar", SV, 0 },
+    { P_MAIN, "GET", "/api/services/Foo", SV, 0 },
+    { P_MAIN, "GET", "/x?y=/services/Bar", SV, 0 },
+    { P_MAIN, "GET", "/api?y=/services/Foo", SV, 0 },
+    { P_MAIN, "GET", "/x?y=%2Fservices%2FBar", SV, 0 },
+    { P_MAIN, "GET", "/x?y=%2fSERVICES%2fBar", SV, 0 },
+    { P_MAIN, "GET", "//services//Foo", SV, 0 },
+    { P_MAIN, "GET", "//services/Foo", SV, 0 },
+    { P_MAIN, "GET", "/services//Foo", SV, 0 },
+    { P_MAIN, "GET", "/services/Foo/../Bar", SV, 0 },
+    { P_MAIN, "GET", "/services/Bar/../Foo", SV, 0 },
+    { P_MAIN, "GET", "/services/./Foo", SV, 0 },
+    { P_MAIN, "GET", "/x/../services/Foo", SV, 0 },
+    { P_MAIN, "GET", "/api/x/../../services/Foo", SV, 0 },
+    { P_MAIN, "GET", "/services/%46oo", SV, 0 },
+    { P_MAIN, "GET", "/%73ervices/Foo", SV, 0 },
+    { P_MAIN, "GET", "/services/Foo;x", SV, 0 },
+    { P_MAIN, "GET", "/services/Foo;x/op", SV, 0 },
+    { P_MAIN, "GET", "/services;x/Foo", SV, 0 },
+    { P_MAIN, "GET", "/services/Foo/services/Bar", SV, 0 },
+    { P_MAIN, "GET", "/services/Foo/Services/Foo", SV, 0 },
+    { P_MAIN, "GET", "/services/Foo.Ep/services/x", SV, 0 },
+    { P_MAIN, "GET", "/services/Foo?a=/services/Bar", SV, 0 },
+    { P_MAIN, "GET", "/services/Foo?a=%2Fservices%2FBar", SV, 0 },
+    { P_MAIN, "GET", "/services/FooBar", SV, 0 },
+    { P_MAIN, "GET", "/services/foo", SV, 0 },
+    { P_MAIN, "GET", "/services/FOO", SV, 0 },
+    { P_MAIN, "GET", "/services/Fo", SV, 0 },
+    { P_MAIN, "GET", "/services/.Foo", SV, 0 },
+    { P_MAIN, "GET", "/services/Bar", SV, 0 },
+    { P_MAIN, "GET", "/services/Foo", PASS, 0 },
+    { P_MAIN, "GET", "/services/Foo/", PASS, 0 },
+    { P_MAIN, "GET", "/services/Foo/op", PASS, 0 },
+    { P_MAIN, "POST", "/services/Foo/op", PASS, 0 },
+    { P_MAIN, "POST", "/services/Foo.SOAP11Endpoint", PASS, 0 },
+    { P_MAIN, "GET", "/services/Foo.SOAP11Endpoint/op", PASS, 0 },
+    { P_MAIN, "GET", "/services/Foo/x/../y", PASS, 0 },
+    { P_MAIN, "GET", "/services/Foo/./op", PASS, 0 },
+    { P_MAIN, "GET", "/services/Foo?x=1", PASS, 0 },
+    { P_MAIN, "PUT", "/services/Baz_2", PASS, 0 },
+    { P_MAIN, "GET", "/services/Foo/admin", HD, 0 },
+    { P_MAIN, "GET", "/services/Foo/ADMIN/x", HD, 0 },
+    { P_MAIN, "GET", "/servicesx", NA, 1 },
+    { P_MAIN, "GET", "/api/services", PASS, 0 },
+    { P_MAIN, "GET", "/api/servicesx/y", PASS, 0 },
+    { P_MAIN, "GET", "/api/x?services=1", PASS, 0 },
+    { P_MAIN, "GET", "/api/x?a=services/Foo", PASS, 0 },
+    /* metadata queries, Off */
+    { P_MAIN, "GET", "/api/x?wsdl", SM, 0 },
+    { P_MAIN, "GET", "/api/x?WSDL", SM, 0 },
+    { P_MAIN, "GET", "/api/x?wsdl2", SM, 0 },
+    { P_MAIN, "GET", "/api/x?xsd=1", SM, 0 },
+    { P_MAIN, "GET", "/api/x?xsd", SM, 0 },
+    { P_MAIN, "GET", "/api/x?XSD=a.xsd", SM, 0 },
+    { P_MAIN, "GET", "/api/x?xsdfoo", SM, 0 },
+    { P_MAIN, "GET", "/api/x?info", SM, 0 },
+    { P_MAIN, "GET", "/api/x?swagger.json", SM, 0 },
+    { P_MAIN, "GET", "/api/x?Swagger.YAML", SM, 0 },
+    { P_MAIN, "GET", "/api/x?policy", SM, 0 },
+    { P_MAIN, "GET", "/api/x?a=1&wsdl", SM, 0 },
+    { P_MAIN, "GET", "/api/x?a=1&wsdl=1&b", SM, 0 },
+    { P_MAIN, "GET", "/api/x?wsdl=1", SM, 0 },
+    { P_MAIN, "GET", "/api/x?%77sdl", SM, 0 },
+    { P_MAIN, "GET", "/api/x?a=1%26wsdl", SM, 0 },
+    { P_MAIN, "POST", "/api/x?wsdl", SM, 0 },
+    { P_MAIN, "GET", "/services/Foo?wsdl", SM, 0 },
+    { P_MAIN, "GET", "/api/x?wsdlx=1", PASS, 0 },
+    { P_MAIN, "GET", "/api/x?a=wsdl", PASS, 0 },
+    { P_MAIN, "GET", "/api/x?infox", PASS, 0 },
+    { P_MAIN, "GET", "/api/x?swagger", PASS, 0 },
+    { P_MAIN, "GET", "/api/x?xs=1", PASS, 0 },
+    { P_MAIN, "GET", "/api/x?", PASS, 0 },
+    /* metadata queries, On */
+    { P_META, "GET", "/services/Foo?wsdl", PASS, 0 },
+    { P_META, "HEAD", "/services/Foo?wsdl", PASS, 0 },
+    { P_META, "OPTIONS", "/services/Foo?xsd=1", PASS, 0 },
+    { P_META, "GET", "/services/Foo?wsdl2", PASS, 0 },
+    { P_META, "GET", "/services/Foo?swagger.json", PASS, 0 },
+    { P_META, "GET", "/services/Baz_2?WSDL", PASS, 0 },
+    { P_META, "POST", "/services/Foo?wsdl", SM, 0 },
+    { P_META, "PUT", "/services/Foo?wsdl", SM, 0 },
+    { P_META, "GET", "/services/Foo/op?wsdl", SM, 0 },
+    { P_META, "GET", "/services/Foo/?wsdl", SM, 0 },
+    { P_META, "GET", "/services/Foo.SOAP11Endpoint?wsdl", SM, 0 },
+    { P_META, "GET", "/services/Foo/x/..?wsdl", SM, 0 },
+    { P_META, "GET", "/services/Bar?wsdl", SV, 0 },
+    { P_META, "GET", "/services/foo?wsdl", SV, 0 },
+    { P_META, "GET", "/api/x?wsdl", SM, 0 },
+    { P_META, "GET", "/services/Foo", PASS, 0 },
+    /* allow "/": the always-enforced part still holds */
+    { P_ROOT, "GET", "/", PASS, 0 },
+    { P_ROOT, "GET", "/anything/x", PASS, 0 },
+    { P_ROOT, "POST", "/a", PASS, 0 },
+    { P_ROOT, "GET", "/management", HD, 0 },
+    { P_ROOT, "GET", "/Management/x", HD, 0 },
+    { P_ROOT, "GET", "/DASHBOARD", HD, 0 },
+    { P_ROOT, "GET", "/dashboard/", HD, 0 },
+    { P_ROOT, "GET", "/carbon/admin", HD, 0 },
+    { P_ROOT, "GET", "/Carbon", HD, 0 },
+    { P_ROOT, "GET", "/fileupload/x", HD, 0 },
+    { P_ROOT, "GET", "/FileUpload", HD, 0 },
+    { P_ROOT, "GET", "/%6danagement", HD, 0 },
+    { P_ROOT, "GET", "/x/../management", HD, 0 },
+    { P_ROOT, "GET", "//management", HD, 0 },
+    { P_ROOT, "GET", "/management;x", HD, 0 },
+    { P_ROOT, "GET", "/managementx", PASS, 0 },
+    { P_ROOT, "GET", "/a/management", PASS, 0 },
+    { P_ROOT, "TRACE", "/", ME, 0 },
+    { P_ROOT, "TRACK", "/a", ME, 0 },
+    { P_ROOT, "CONNECT", "/", ME, 0 },
+    { P_ROOT, "GET", "/services", SV, 0 },
+    { P_ROOT, "GET", "/services/Foo", SV, 0 },
+    { P_ROOT, "GET", "/a?q=/services/", SV, 0 },
+    { P_ROOT, "GET", "/a?wsdl", SM, 0 },
+    { P_ROOT, "GET", "/a%2Fb", EN, 0 },
+    { P_ROOT, "GET", "/a%zz", EN, 0 },
+    { P_ROOT, "GET", "/a\\b", EN, 0 },
+    { P_ROOT, "GET", "/a%00", CC, 0 },
+    { P_ROOT, "GET", "/a%0d", CC, 0 },
+    { P_ROOT, "GET", "/a?x=%0a", CC, 0 },
+    { P_ROOT, "GET", "/a/../../b", DS, 0 },
+    { P_ROOT, "GET", "/..;/x", DS, 0 },
+    { P_ROOT, "GET", "a/b", EN, 0 },
+    /* only a service opened: it is an allow rule of its own */
+    { P_SVC, "GET", "/services/Foo", PASS, 0 },
+    { P_SVC, "POST", "/services/Foo/op", PASS, 0 },
+    { P_SVC, "POST", "/services/Foo.SOAP11Endpoint", PASS, 0 },
+    { P_SVC, "GET", "/services/Bar", SV, 0 },
+    { P_SVC, "GET", "/", NA, 1 },
+    { P_SVC, "GET", "/api", NA, 1 },
+    /* nothing configured */
+    { P_EMPTY, "GET", "/", NA, 1 },
+    { P_EMPTY, "GET", "/api/x", NA, 1 },
+    { P_EMPTY, "TRACE", "/", ME, 0 },
+    { P_EMPTY, "GET", "/management", HD, 0 },
+    { P_EMPTY, "GET", "/services/Foo", SV, 0 },
+};
+
+static void must(const char *err, const char *what)
+{
+    if (err) {
+        printf("Bail out! %s: %s\n", what, err);
+        exit(1);
+    }
+}
+
+static migate_methods_t mset(const char *list)
+{
+    migate_methods_t m = 0;
+    const char *bad;
+    size_t bad_len;
+
+    must(migate_methods_parse(list, &m, &bad, &bad_len), list);
+    return m;
+}
+
+static migate_policy *build_main(apr_pool_t *p, int metadata)
+{
+    migate_policy *pol = migate_policy_make(p);
+
+    must(migate_policy_allow(pol, MIGATE_RULE_PREFIX, "/api", 0), "api");
+    must(migate_policy_allow(pol, MIGATE_RULE_PREFIX, "/v1/", mset("GET")),
+         "v1");
+    must(migate_policy_allow(pol, MIGATE_RULE_EXACT, "/health",
+                             mset("GET")), "health");
+    must(migate_policy_allow(pol, MIGATE_RULE_EXACT, "/x/", 0), "x/");
+    must(migate_policy_allow(pol, MIGATE_RULE_PREFIX, "/post",
+                             mset("POST")), "post");
+    must(migate_policy_allow(pol, MIGATE_RULE_REGEX, "^/re/[a-z]+$",
+                             mset("POST")), "re");
+    must(migate_policy_allow(pol, MIGATE_RULE_REGEX, "\\.json$",
+                             mset("GET")), "json");
+    /* a back reference: kept apart from the merged alternation */
+    must(migate_policy_allow(pol, MIGATE_RULE_REGEX, "^/(a)\\1$", 0), "aa");
+    /* an inline option must not leak into the next alternative */
+    must(migate_policy_allow(pol, MIGATE_RULE_REGEX, "(?i)^/ci/", 0), "ci");
+    must(migate_policy_allow(pol, MIGATE_RULE_REGEX, "^/Cs/", 0), "Cs");
+    must(migate_policy_allow(pol, MIGATE_RULE_REGEX, "^\\Q/q.x", 0), "Q");
+    must(migate_policy_allow(pol, MIGATE_RULE_REGEX, "^/del/[0-9]+$",
+                             mset("DELETE,PUT")), "del");
+    must(migate_policy_deny(pol, MIGATE_RULE_PREFIX, "/API/Internal"),
+         "deny internal");
+    must(migate_policy_deny(pol, MIGATE_RULE_PREFIX, "/services/Foo/Admin"),
+         "deny svc admin");
+    must(migate_policy_deny(pol, MIGATE_RULE_PREFIX, "/api/deep/1/"),
+         "deny deep");
+    must(migate_policy_deny(pol, MIGATE_RULE_REGEX, "secret"), "secret");
+    must(migate_policy_deny(pol, MIGATE_RULE_REGEX, "^/api/evil$"), "evil");
+    must(migate_policy_deny(pol, MIGATE_RULE_REGEX, "(*COMMIT)^/zz"), "zz");
+    must(migate_policy_service(pol, "Foo"), "Foo");
+    must(migate_policy_service(pol, "Baz_2"), "Baz_2");
+    must(migate_policy_service(pol, "Foo"), "Foo again");
+    migate_policy_set_metadata(pol, metadata);
+    must(migate_policy_compile(pol), "compile");
+    return pol;
+}
+
+static migate_reason_e decide_target(const migate_policy *pol,
+                                     const char *method, const char *target,
+                                     apr_pool_t *p, migate_verdict_t *v)
+{
+    migate_request_t rq;
+    const char *q = strchr(target, '?');
+
+    rq.method = method;
+    rq.method_len = strlen(method);
+    rq.path = target;
+    rq.path_len = q ? (size_t)(q - target) : strlen(target);
+    rq.query = q ? q + 1 : NULL;
+    rq.query_len = q ? strlen(q + 1) : 0;
+    return migate_policy_decide(pol, &rq, p, v);
+}
+
+static void test_table(migate_policy **pols, apr_pool_t *p)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const req_case *c = &cases[i];
+        migate_verdict_t v;
+        migate_reason_e r = decide_target(pols[c->pol], c->method,
+                                          c->target, p, &v);
+        int good = r == c->want && v.reason == r
+                   && v.reportable == c->reportable;
+        ok(good, "%s: %s %s -> %s%s", pol_names[c->pol], c->method,
+           c->target, migate_reason_name(c->want),
+           c->reportable ? " (reportable)" : "");
+        if (!good) {
+            diag("got %s reportable=%d canon=%s", migate_reason_name(r),
+                 v.reportable, v.canon ? v.canon : "(null)");
+        }
+        apr_pool_clear(p);
+    }
+}
+
+static void test_verdict_fields(migate_policy **pols, apr_pool_t *p)
+{
+    migate_verdict_t v;
+
+    decide_target(pols[P_MAIN], "GET", "/api//x/./y/../z;p", p, &v);
+    is_str(v.canon, "/api/x/z", "canon is set on pass");
+    is_int(v.canon_len, 8, "canon_len");
+    decide_target(pols[P_MAIN], "TRACE", "/api", p, &v);
+    ok(v.canon == NULL, "no canon when refused before canonicalising");
+    decide_target(pols[P_MAIN], "GET", "/a%2Fb", p, &v);
+    ok(v.canon == NULL, "no canon when the path is ambiguous");
+    decide_target(pols[P_MAIN], "GET", "/services/Bar", p, &v);
+    is_str(v.canon, "/services/Bar", "canon set on a services refusal");
+    apr_pool_clear(p);
+}
+
+static void test_backend(migate_policy **pols, apr_pool_t *p)
+{
+    static const struct {
+        const char *method, *target;
+        migate_reason_e want;
+    } bc[] = {
+        { "GET", "/api/x", PASS },
+        { "GET", "/not/allowed/but/fine", PASS },
+        { "POST", "/v1/x", PASS },
+        { "GET", "/services/Bar", SV },
+        { "GET", "/services/Foo/op", PASS },
+        { "GET", "/api/services/Foo", SV },
+        { "GET", "/x?y=/services/Bar", SV },
+        { "GET", "/management/x", HD },
+        { "GET", "/api/Internal", HD },
+        { "GET", "/x?wsdl", SM },
+        { "TRACE", "/api", ME },
+        { "GET", "/a%2Fb", EN },
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(bc) / sizeof(bc[0]); i++) {
+        migate_request_t rq;
+        const char *q = strchr(bc[i].target, '?');
+        migate_reason_e r;
+
+        rq.method = bc[i].method;
+        rq.method_len = strlen(bc[i].method);
+        rq.path = bc[i].target;
+        rq.path_len = q ? (size_t)(q - bc[i].target)
+                        : strlen(bc[i].target);
+        rq.query = q ? q + 1 : NULL;
+        rq.query_len = q ? strlen(q + 1) : 0;
+        r = migate_policy_check_backend(pols[P_MAIN], &rq, p);
+        is_int(r, bc[i].want, "backend: %s %s -> %s", bc[i].method,
+               bc[i].target, migate_reason_name(bc[i].want));
+    }
+    apr_pool_clear(p);
+}
+
+static void test_checks(apr_pool_t *p)
+{
+    static const struct {
+        migate_rule_kind_e kind;
+        const char *pat;
+        const char *want;     /* NULL: accepted; else a substring */
+    } rc[] = {
+        { MIGATE_RULE_PREFIX, "/", NULL },
+        { MIGATE_RULE_PREFIX, "/api", NULL },
+        { MIGATE_RULE_PREFIX, "/api/", NULL },
+        { MIGATE_RULE_EXACT, "/a.b/c-d_e~", NULL },
+        { MIGATE_RULE_EXACT, "/...", NULL },
+        { MIGATE_RULE_EXACT, "/caf\xc3\xa9", NULL },
+        { MIGATE_RULE_PREFIX, "api", "start with '/'" },
+        { MIGATE_RULE_EXACT, "", "start with '/'" },
+        { MIGATE_RULE_PREFIX, "/a%20b", "'%'" },
+        { MIGATE_RULE_PREFIX, "/a?b", "'?'" },
+        { MIGATE_RULE_PREFIX, "/a#b", "'#'" },
+        { MIGATE_RULE_PREFIX, "/a;b", "';'" },
+        { MIGATE_RULE_PREFIX, "/a\\b", "'\\'" },
+        { MIGATE_RULE_EXACT, "/a\x01", "control" },
+        { MIGATE_RULE_EXACT, "/a\x7f", "control" },
+        { MIGATE_RULE_PREFIX, "/a//b", "'//'" },
+        { MIGATE_RULE_PREFIX, "//", "'//'" },
+        { MIGATE_RULE_PREFIX, "/a/./b", "segment" },
+        { MIGATE_RULE_PREFIX, "/a/..", "segment" },
+        { MIGATE_RULE_PREFIX, "/./", "segment" },
+        { MIGATE_RULE_REGEX, "^/x$", NULL },
+        { MIGATE_RULE_REGEX, "", NULL },
+        { MIGATE_RULE_REGEX, "(", "regex error at offset 1: missing closing" },
+        { MIGATE_RULE_REGEX, "/a[", "regex error at offset 3: " },
+        { MIGATE_RULE_REGEX, "a**", "regex error at offset 2: " },
+        { MIGATE_RULE_REGEX, "(*UTF)x", "regex error at offset " },
+        { MIGATE_RULE_REGEX, "a\\C", "regex error at offset " },
+    };
+    static const struct {
+        const char *name;
+        const char *want;
+    } sc[] = {
+        { "Foo", NULL },
+        { "Foo_bar-1", NULL },
+        { "0", NULL },
+        { "", "empty" },
+        { "a.b", "letters, digits" },
+        { "a/b", "letters, digits" },
+        { "a b", "letters, digits" },
+        { "a%62", "letters, digits" },
+        { "MyAdminSvc", "never opened" },
+        { "ADMIN", "never opened" },
+        { "xadmin", "never opened" },
+        { "adm_in", NULL },
+    };
+    size_t i;
+    char longname[130];
+
+    for (i = 0; i < sizeof(rc) / sizeof(rc[0]); i++) {
+        const char *e = migate_rule_check(p, rc[i].kind, rc[i].pat);
+        int good = rc[i].want ? (e && strstr(e, rc[i].want) != NULL)
+                              : e == NULL;
+        ok(good, "rule check kind %d '%s' -> %s", (int)rc[i].kind,
+           rc[i].pat, rc[i].want ? rc[i].want : "accepted");
+        if (!good) {
+            diag("got %s", e ? e : "(null)");
+        }
+    }
+    for (i = 0; i < sizeof(sc) / sizeof(sc[0]); i++) {
+        const char *e = migate_service_name_check(p, sc[i].name);
+        int good = sc[i].want ? (e && strstr(e, sc[i].want) != NULL)
+                              : e == NULL;
+        ok(good, "service name '%s' -> %s", sc[i].name,
+           sc[i].want ? sc[i].want : "accepted");
+        if (!good) {
+            diag("got %s", e ? e : "(null)");
+        }
+    }
+    memset(longname, 'a', 128);
+    longname[128] = '\0';
+    ok(migate_service_name_check(p, longname) == NULL, "128 chars ok");
+    longname[128] = 'a';
+    longname[129] = '\0';
+    ok(migate_service_name_check(p, longname) != NULL, "129 chars refused");
+}
+
+static void test_build(apr_pool_t *p, migate_policy **pols)
+{
+    migate_policy *pol = migate_policy_make(p);
+    migate_verdict_t v;
+
+    is_int(migate_policy_allow_count(pols[P_MAIN]), 12 + 2,
+           "allow count: rules plus distinct services");
+    is_int(migate_policy_allow_count(pols[P_EMPTY]), 0, "empty count");
+    is_int(migate_policy_allow_count(pols[P_SVC]), 1, "service count");
+    ok(migate_policy_allow(pol, MIGATE_RULE_PREFIX, "api", 0) != NULL,
+       "bad allow refused");
+    ok(migate_policy_allow(pol, MIGATE_RULE_REGEX, "(", 0) != NULL,
+       "bad allow regex refused");
+    ok(migate_policy_deny(pol, MIGATE_RULE_REGEX, "[") != NULL,
+       "bad deny regex refused");
+    ok(migate_policy_service(pol, "SvcAdmin") != NULL,
+       "admin service refused");
+    is_int(migate_policy_allow_count(pol), 0, "refused rules not counted");
+    ok(migate_policy_allow(pol, MIGATE_RULE_REGEX, "^/r", 0) == NULL,
+       "regex added");
+    /* deciding before compile still works (regexes one by one) */
+    is_int(decide_target(pol, "GET", "/r/x", p, &v), PASS,
+           "uncompiled policy decides");
+    ok(migate_policy_compile(pol) == NULL, "compile");
+    ok(migate_policy_compile(pol) == NULL, "compile twice is harmless");
+    ok(migate_policy_allow(pol, MIGATE_RULE_PREFIX, "/x", 0) != NULL,
+       "no add after compile");
+    is_int(decide_target(pol, "GET", "/r/x", p, &v), PASS,
+           "compiled policy decides");
+}
+
+/* ---------------------------------------------------------------- */
+/* Randomised comparison with a linear matcher                       */
+
+typedef struct {
+    int exact;
+    char pat[64];
+    migate_methods_t m;
+} ref_rule;
+
+static unsigned long long rng_state = 0x9e3779b97f4a7c15ULL;
+
+static unsigned rnd(unsigned n)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return (unsigned)((rng_state >> 11) % n);
+}
+
+static const char *const req_methods[] = {
+    "GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "FOO",
+};
+
+static void rand_seg(char *buf, size_t size, unsigned alpha)
+{
+    /* upper case variants check that allow rules are case-sensitive */
+    unsigned k = rnd(alpha);
+    snprintf(buf, size, "%c%u", rnd(4) ? 's' : 'S', k);
+}
+
+static void rand_path(char *buf, size_t size, unsigned alpha,
+                      unsigned mindepth, unsigned depth)
+{
+    unsigned i, d = mindepth + rnd(depth - mindepth + 1);
+    size_t n = 0;
+
+    buf[0] = '\0';
+    for (i = 0; i < d; i++) {
+        char seg[16];
+        rand_seg(seg, sizeof(seg), alpha);
+        n += (size_t)snprintf(buf + n, size - n, "/%s", seg);
+    }
+    if (d == 0 || rnd(4) == 0) {
+        snprintf(buf + n, size - n, "/");
+    }
+}
+
+static int ref_match(const ref_rule *r, const char *path)
+{
+    size_t n = strlen(r->pat);
+
+    if (r->exact) {
+        return strcmp(r->pat, path) == 0;
+    }
+    if (strncmp(r->pat, path, n) != 0) {
+        return 0;
+    }
+    return r->pat[n - 1] == '/' || path[n] == '\0' || path[n] == '/';
+}
+
+static void test_random(apr_pool_t *p, int nrules, int npaths,
+                        unsigned alpha)
+{
+    apr_pool_t *pp, *rp;
+    ref_rule *rules = calloc((size_t)nrules, sizeof(ref_rule));
+    migate_policy *pol;
+    int i, j, bad = 0, pass = 0, method = 0, na = 0;
+
+    apr_pool_create(&pp, p);
+    apr_pool_create(&rp, p);
+    pol = migate_policy_make(pp);
+    for (i = 0; i < nrules; i++) {
+        ref_rule *r = &rules[i];
+        const char *err;
+
+        r->exact = rnd(3) == 0;
+        rand_path(r->pat, sizeof(r->pat), alpha, 1, 4);
+        if (rnd(50) == 0 && nrules <= 10) {
+            strcpy(r->pat, "/");
+        }
+        /* half the rules take any method, the others a few */
+        r->m = rnd(2) ? 0 : (migate_methods_t)(rnd(0x7f) + 1);
+        err = migate_policy_allow(pol, r->exact ? MIGATE_RULE_EXACT
+                                                : MIGATE_RULE_PREFIX,
+                                  r->pat, r->m);
+        if (err) {
+            diag("random rule %s: %s", r->pat, err);
+            bad++;
+        }
+    }
+    must(migate_policy_compile(pol), "compile random");
+    for (j = 0; j < npaths; j++) {
+        char path[128];
+        const char *m = req_methods[rnd(8)];
+        migate_verdict_t v;
+        migate_reason_e got, want;
+        int matched = 0, admitted = 0;
+
+        if (rnd(2)) {
+            /* near a rule: the rule itself, extended, or cut */
+            const ref_rule *r = &rules[rnd((unsigned)nrules)];
+            size_t n;
+            strcpy(path, r->pat);
+            n = strlen(path);
+            switch (rnd(4)) {
+            case 0:
+                break;
+            case 1:
+                snprintf(path + n, sizeof(path) - n, "%s%c",
+                         path[n - 1] == '/' ? "" : "/", 's');
+                break;
+            case 2:
+                if (n > 1) {
+                    path[n - 1] = '\0';
+                }
+                break;
+            default:
+                snprintf(path + n, sizeof(path) - n, "x");
+                break;
+            }
+        }
+        else {
+            rand_path(path, sizeof(path), alpha, 0, 5);
+        }
+        for (i = 0; i < nrules && !admitted; i++) {
+            if (ref_match(&rules[i], path)) {
+                matched = 1;
+                if (migate_methods_admit(rules[i].m, m, strlen(m))) {
+                    admitted = 1;
+                }
+            }
+        }
+        want = admitted ? PASS : matched ? ME : NA;
+        got = decide_target(pol, m, path, rp, &v);
+        if (got != want) {
+            if (bad < 10) {
+                diag("random %d rules: %s %s got %s want %s", nrules, m,
+                     path, migate_reason_name(got),
+                     migate_reason_name(want));
+            }
+            bad++;
+        }
+        pass += want == PASS;
+        method += want == ME;
+        na += want == NA;
+        apr_pool_clear(rp);
+    }
+    ok(bad == 0, "random: %d rules, %d paths agree with the linear "
+       "matcher (%d pass, %d method, %d not-allowed)", nrules, npaths,
+       pass, method, na);
+    ok(pass > 0 && na > 0 && (nrules < 100 || method > 0),
+       "random: %d rules exercise every outcome", nrules);
+    apr_pool_destroy(pp);
+    apr_pool_destroy(rp);
+    free(rules);
+}
+
+int main(void)
+{
+    apr_pool_t *p, *scratch;
+    migate_policy *pols[P__N];
+
+    apr_initialize();
+    apr_pool_create(&p, NULL);
+    apr_pool_create(&scratch, p);
+
+    pols[P_MAIN] = build_main(p, 0);
+    pols[P_META] = build_main(p, 1);
+    pols[P_ROOT] = migate_policy_make(p);
+    must(migate_policy_allow(pols[P_ROOT], MIGATE_RULE_PREFIX, "/", 0),
+         "root");
+    must(migate_policy_compile(pols[P_ROOT]), "compile root");
+    pols[P_SVC] = migate_policy_make(p);
+    must(migate_policy_service(pols[P_SVC], "Foo"), "svc Foo");
+    must(migate_policy_compile(pols[P_SVC]), "compile svc");
+    pols[P_EMPTY] = migate_policy_make(p);
+    must(migate_policy_compile(pols[P_EMPTY]), "compile empty");
+
+    test_table(pols, scratch);
+    test_verdict_fields(pols, scratch);
+    test_backend(pols, scratch);
+    test_checks(scratch);
+    test_build(scratch, pols);
+    test_random(p, 10, 5000, 3);
+    test_random(p, 1000, 5000, 40);
+    test_random(p, 10000, 5000, 300);
+
+    apr_pool_destroy(p);
+    apr_terminate();
+    return done_testing();
+}
