@@ -7,8 +7,8 @@
  *  1. scan: one pass over the raw path (decoding it once into the caller's
  *     buffer) and one over the raw query, each byte pushed through small
  *     state machines that catch control characters in every form, bad
- *     escapes and invalid UTF-8.  Plain ASCII with every machine idle takes
- *     a fast path of one table look-up and one store.
+ *     escapes and invalid UTF-8.  Runs of plain ASCII with every machine
+ *     idle take a fast path: a table look-up a byte, then one memcpy.
  *  2. resolve: in place over the decoded path, segment by segment: drop
  *     ';parameters', merge empty segments, resolve '.' and '..'.
  *
@@ -30,6 +30,7 @@ enum {
     C_HIGH      /* 0x80-0xFF: must be part of valid UTF-8               */
 };
 
+/* Range initialisers are a GNU C extension; the build is -std=gnu11. */
 #define CLASS_COMMON                    \
     [0x00 ... 0x1f] = C_CTRL,           \
     [0x7f] = C_CTRL,                    \
