@@ -724,11 +724,12 @@ static int is_meta_name(const char *n, size_t len)
  * '&'), as MI's GET processors look for them. */
 static int has_meta_query(const char *q, size_t len)
 {
-    const char *s = q, *end = q + len;
+    const char *s = q, *end;
 
     if (!q) {
         return 0;
     }
+    end = q + len;
     while (s <= end) {
         const char *amp = memchr(s, '&', (size_t)(end - s));
         const char *pe = amp ? amp : end;

@@ -5,7 +5,8 @@
  * A policy is built once at configuration time (migate_policy_make, the
  * _add calls, then migate_policy_compile) and is read-only afterwards, so
  * every thread of every child shares it.  Deciding allocates nothing but
- * the canonical path buffer from the pool it is given.
+ * small per-request buffers (canonical path, decoded query, lowercase
+ * path, raw target for deny regexes) from the pool it is given.
  */
 #ifndef MIGATE_RULES_H
 #define MIGATE_RULES_H
@@ -33,8 +34,9 @@ migate_policy *migate_policy_make(apr_pool_t *p);
 const char *migate_rule_check(apr_pool_t *p, migate_rule_kind_e kind,
                               const char *pattern);
 
-/* Service names: [A-Za-z0-9_.-]+ style MI artifact names; a name that
- * contains "admin" in any case is refused.  NULL or an error text. */
+/* Service names: 1 to 128 of [A-Za-z0-9_-] (no '.': MI reads it as the
+ * start of an endpoint name); a name that contains "admin" in any case is
+ * refused.  NULL or an error text. */
 const char *migate_service_name_check(apr_pool_t *p, const char *name);
 
 /* Add rules.  Each returns NULL or an error text from the policy pool.
