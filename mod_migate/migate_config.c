@@ -139,71 +139,70 @@ static const char *check_ctx(cmd_parms *cmd)
     return ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
 }
 
-static const char *set_flag(cmd_parms *cmd, void *dc, int on)
+/* Directives whose argument is one of a few words set an int field of
+ * the server config; the word table and the field travel in cmd->info,
+ * in the manner of ap_set_int_slot. */
+typedef struct {
+    const char *word;
+    int value;
+} migate_word;
+
+typedef struct {
+    apr_size_t field;           /* APR_OFFSETOF(migate_srv_conf, ...)   */
+    const migate_word *words;   /* NULL-terminated                      */
+    const char *expected;       /* for the error message                */
+} migate_choice;
+
+static const migate_word on_off[] = {
+    { "On", 1 }, { "Off", 0 }, { NULL, 0 }
+};
+static const migate_word modes[] = {
+    { "enforce", 0 }, { "report", 1 }, { NULL, 0 }
+};
+static const migate_word statuses[] = {
+    { "403", HTTP_FORBIDDEN }, { "404", HTTP_NOT_FOUND }, { NULL, 0 }
+};
+static const migate_word versions[] = {
+    { "4", 4 }, { "7", 7 }, { NULL, 0 }
+};
+static const migate_word tls_modes[] = {
+    { "strict", MIGATE_TLS_STRICT }, { "audit", MIGATE_TLS_AUDIT },
+    { "off", MIGATE_TLS_OFF }, { NULL, 0 }
+};
+
+#define CHOICE(f, w, e) { APR_OFFSETOF(migate_srv_conf, f), w, e }
+static migate_choice c_enabled = CHOICE(enabled, on_off, "On or Off");
+static migate_choice c_metadata = CHOICE(metadata, on_off,
+                                               "On or Off");
+static migate_choice c_request_id = CHOICE(request_id, on_off,
+                                                 "On or Off");
+static migate_choice c_mode = CHOICE(report, modes,
+                                           "enforce or report");
+static migate_choice c_status = CHOICE(deny_status, statuses,
+                                             "403 or 404");
+static migate_choice c_version = CHOICE(id_version, versions,
+                                              "4 or 7");
+static migate_choice c_tls = CHOICE(backend_tls, tls_modes,
+                                          "strict, audit or off");
+
+static const char *set_choice(cmd_parms *cmd, void *dc, const char *arg)
 {
-    migate_srv_conf *sc = migate_srv(cmd->server);
+    const migate_choice *ch = cmd->info;
+    const migate_word *w;
     const char *e = check_ctx(cmd);
-    const char *name = cmd->cmd->name;
 
     (void)dc;
     if (e) {
         return e;
     }
-    if (!strcasecmp(name, "MiGate")) {
-        sc->enabled = on;
+    for (w = ch->words; w->word; w++) {
+        if (!strcasecmp(arg, w->word)) {
+            *(int *)((char *)migate_srv(cmd->server) + ch->field) = w->value;
+            return NULL;
+        }
     }
-    else if (!strcasecmp(name, "MiGateServiceMetadata")) {
-        sc->metadata = on;
-    }
-    else if (!strcasecmp(name, "MiGateRequestId")) {
-        sc->request_id = on;
-    }
-    return NULL;
-}
-
-static const char *set_mode(cmd_parms *cmd, void *dc, const char *arg)
-{
-    migate_srv_conf *sc = migate_srv(cmd->server);
-    const char *e = check_ctx(cmd);
-
-    (void)dc;
-    if (e) {
-        return e;
-    }
-    if (!strcasecmp(arg, "enforce")) {
-        sc->report = 0;
-    }
-    else if (!strcasecmp(arg, "report")) {
-        sc->report = 1;
-    }
-    else {
-        return err(cmd, "'%s' is not a mode%s", arg,
-                   ": use enforce or report");
-    }
-    return NULL;
-}
-
-static const char *set_deny_status(cmd_parms *cmd, void *dc,
-                                   const char *arg)
-{
-    migate_srv_conf *sc = migate_srv(cmd->server);
-    const char *e = check_ctx(cmd);
-
-    (void)dc;
-    if (e) {
-        return e;
-    }
-    if (!strcmp(arg, "403")) {
-        sc->deny_status = HTTP_FORBIDDEN;
-    }
-    else if (!strcmp(arg, "404")) {
-        sc->deny_status = HTTP_NOT_FOUND;
-    }
-    else {
-        return err(cmd, "'%s' is not allowed%s", arg,
-                   ": the status must be 403 or 404");
-    }
-    return NULL;
+    return apr_psprintf(cmd->pool, "%s: '%s' is not allowed: use %s",
+                        cmd->cmd->name, arg, ch->expected);
 }
 
 /* [METHODS] pattern, for the three allow directives. */
@@ -343,27 +342,6 @@ static const char *set_resp_header(cmd_parms *cmd, void *dc,
     return NULL;
 }
 
-static const char *set_id_version(cmd_parms *cmd, void *dc, const char *arg)
-{
-    migate_srv_conf *sc = migate_srv(cmd->server);
-    const char *e = check_ctx(cmd);
-
-    (void)dc;
-    if (e) {
-        return e;
-    }
-    if (!strcmp(arg, "4")) {
-        sc->id_version = 4;
-    }
-    else if (!strcmp(arg, "7")) {
-        sc->id_version = 7;
-    }
-    else {
-        return err(cmd, "'%s'%s", arg, " is not supported: use 4 or 7");
-    }
-    return NULL;
-}
-
 static const char *add_trusted(cmd_parms *cmd, void *dc, const char *arg)
 {
     migate_srv_conf *sc = migate_srv(cmd->server);
@@ -385,36 +363,10 @@ static const char *add_trusted(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
-static const char *set_backend_tls(cmd_parms *cmd, void *dc,
-                                   const char *arg)
-{
-    migate_srv_conf *sc = migate_srv(cmd->server);
-    const char *e = check_ctx(cmd);
-
-    (void)dc;
-    if (e) {
-        return e;
-    }
-    if (!strcasecmp(arg, "strict")) {
-        sc->backend_tls = MIGATE_TLS_STRICT;
-    }
-    else if (!strcasecmp(arg, "audit")) {
-        sc->backend_tls = MIGATE_TLS_AUDIT;
-    }
-    else if (!strcasecmp(arg, "off")) {
-        sc->backend_tls = MIGATE_TLS_OFF;
-    }
-    else {
-        return err(cmd, "'%s'%s", arg,
-                   " is not a policy: use strict, audit or off");
-    }
-    return NULL;
-}
-
 const command_rec migate_cmds[] = {
-    AP_INIT_FLAG("MiGate", set_flag, NULL, RSRC_CONF,
+    AP_INIT_TAKE1("MiGate", set_choice, &c_enabled, RSRC_CONF,
         "Turn the MI gate on or off for this server or virtual host"),
-    AP_INIT_TAKE1("MiGateMode", set_mode, NULL, RSRC_CONF,
+    AP_INIT_TAKE1("MiGateMode", set_choice, &c_mode, RSRC_CONF,
         "enforce (default) refuses requests no allow rule matches; report "
         "logs and passes them"),
     AP_INIT_TAKE12("MiGateAllow", add_allow, (void *)MIGATE_RULE_PREFIX,
@@ -438,16 +390,18 @@ const command_rec migate_cmds[] = {
     AP_INIT_ITERATE("MiGateAllowService", add_service, NULL, RSRC_CONF,
         "Open the named MI proxy services under /services (never admin "
         "services)"),
-    AP_INIT_FLAG("MiGateServiceMetadata", set_flag, NULL, RSRC_CONF,
+    AP_INIT_TAKE1("MiGateServiceMetadata", set_choice, &c_metadata,
+        RSRC_CONF,
         "Let ?wsdl, ?xsd, ?swagger.json and other metadata queries reach "
         "opened services (default Off)"),
-    AP_INIT_TAKE1("MiGateDenyStatus", set_deny_status, NULL, RSRC_CONF,
+    AP_INIT_TAKE1("MiGateDenyStatus", set_choice, &c_status, RSRC_CONF,
         "Status for requests the policy refuses: 403 (default) or 404"),
-    AP_INIT_FLAG("MiGateRequestId", set_flag, NULL, RSRC_CONF,
+    AP_INIT_TAKE1("MiGateRequestId", set_choice, &c_request_id, RSRC_CONF,
         "Give each request a UUID (default On)"),
     AP_INIT_TAKE1("MiGateRequestIdHeader", set_id_header, NULL, RSRC_CONF,
         "Request header that carries the UUID to MI (default activityid)"),
-    AP_INIT_TAKE1("MiGateRequestIdVersion", set_id_version, NULL, RSRC_CONF,
+    AP_INIT_TAKE1("MiGateRequestIdVersion", set_choice, &c_version,
+        RSRC_CONF,
         "UUID version of request ids: 4 (random, default) or 7 "
         "(time-ordered)"),
     AP_INIT_TAKE1("MiGateResponseIdHeader", set_resp_header, NULL,
@@ -457,7 +411,7 @@ const command_rec migate_cmds[] = {
     AP_INIT_ITERATE("MiGateTrustedProxy", add_trusted, NULL, RSRC_CONF,
         "Peers (CIDR) whose request id and X-Forwarded-For are kept when "
         "well-formed"),
-    AP_INIT_TAKE1("MiGateBackendTLS", set_backend_tls, NULL, RSRC_CONF,
+    AP_INIT_TAKE1("MiGateBackendTLS", set_choice, &c_tls, RSRC_CONF,
         "Policy for TLS toward MI: strict (default), audit or off"),
     {NULL}
 };
