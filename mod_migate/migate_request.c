@@ -23,6 +23,7 @@ typedef struct {
     const char *id;             /* the request id, or NULL              */
     migate_reason_e reported;   /* reason passed in report mode         */
     int logged;                 /* the one "blocked" line is written    */
+    int seen;                   /* post_read_request ran for it         */
 } migate_req_state;
 
 /* The longest raw path we quote in a log line. */
@@ -90,50 +91,114 @@ void migate_log_block(request_rec *r, migate_reason_e reason, int reported,
 /* ------------------------------------------------------------------ */
 /* Request ids                                                        */
 
-static const char *assign_id(request_rec *r, const migate_srv_conf *sc)
+/* A fresh id for r, from the pool of the initial request (the id lives
+ * as long as the whole request, internal redirects included). */
+static const char *new_id(const request_rec *r, const migate_srv_conf *sc)
 {
-    const char *hdr = migate_cfg_id_header(sc);
-    const char *in = apr_table_get(r->headers_in, hdr);
-    char *id = NULL;
+    char *id = apr_palloc(initial(r)->pool, MIGATE_UUID_LEN + 1);
 
-    /* An inbound id is kept only from a trusted peer (the TCP peer, not
-     * what any header claims) and only when it is a well-formed UUID. */
-    if (in && migate_cfg_trusted(sc, r->connection->client_ip)
-        && migate_uuid_valid(in, strlen(in))) {
-        char *c;
-        id = apr_pstrdup(r->pool, in);
-        for (c = id; *c; c++) {
-            *c = apr_tolower(*c);
-        }
+    if (migate_uuid_make(migate_cfg_id_version(sc), id) != 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "MIGATE0011: the kernel random generator failed; "
+                      "no request id");
+        return NULL;
     }
-    if (!id) {
-        id = apr_palloc(r->pool, MIGATE_UUID_LEN + 1);
-        if (migate_uuid_make(migate_cfg_id_version(sc), id) != 0) {
-            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                          "MIGATE0011: the kernel random generator failed; "
-                          "no request id");
-            return NULL;
-        }
-    }
-    /* The gate owns the header toward MI: whatever came in is replaced. */
-    apr_table_setn(r->headers_in, hdr, id);
     return id;
 }
 
+/* The inbound id header, when it may be kept: it came from a trusted
+ * peer (the TCP peer, not what any header claims, not mod_remoteip's
+ * rewritten address) and it is a well-formed UUID.  Lowercased, so that
+ * every log line writes the id the same way. */
+static const char *trusted_inbound_id(request_rec *r,
+                                      const migate_srv_conf *sc)
+{
+    const char *in = apr_table_get(r->headers_in, migate_cfg_id_header(sc));
+    char *id, *c;
+
+    if (!in || !migate_cfg_trusted(sc, r->connection->client_ip)
+        || !migate_uuid_valid(in, strlen(in))) {
+        return NULL;
+    }
+    id = apr_pstrdup(r->pool, in);
+    for (c = id; *c; c++) {
+        *c = apr_tolower(*c);
+    }
+    return id;
+}
+
+/* The gate owns the id header toward MI, which takes it verbatim as its
+ * correlation id: whatever came in is replaced by id, or removed when
+ * there is none (MiGateRequestId Off and no id a trusted peer vouched
+ * for). */
+static void own_id_header(request_rec *r, const migate_srv_conf *sc,
+                          const char *id)
+{
+    const char *hdr = migate_cfg_id_header(sc);
+
+    if (id) {
+        apr_table_setn(r->headers_in, hdr, id);
+    }
+    else {
+        apr_table_unset(r->headers_in, hdr);
+    }
+}
+
+/* Make id the request's id everywhere httpd looks for one: %L, the
+ * environment (MIGATE_REQUEST_ID, and mod_unique_id's UNIQUE_ID, which
+ * takes r->log_id when it is set first) and the response header. */
+static void publish_id(request_rec *r, const migate_srv_conf *sc,
+                       const char *id)
+{
+    const char *resp = migate_cfg_resp_header(sc);
+
+    r->log_id = id;
+    apr_table_setn(r->subprocess_env, "MIGATE_REQUEST_ID", id);
+    /* mod_unique_id takes r->log_id when it runs after us.  A module that
+     * must see UNIQUE_ID early (mod_security orders mod_unique_id before
+     * its own REALLY_FIRST hook) can put it ahead of us: then its id is
+     * replaced, so that one request has one id in every log. */
+    if (apr_table_get(r->subprocess_env, "UNIQUE_ID")) {
+        apr_table_setn(r->subprocess_env, "UNIQUE_ID", id);
+    }
+    if (resp) {
+        /* err_headers_out: refusals and error documents carry it too. */
+        apr_table_setn(r->err_headers_out, resp, id);
+    }
+}
+
+/* %L in ErrorLogFormat asks for an id the first time a line of a request
+ * is written without r->log_id.  For a gated request that is our id:
+ * for subrequests and internal redirects it is the initial request's,
+ * and for a line written before post_read_request (httpd's core
+ * refusing a malformed request) the id is made now, so that the core's
+ * own line and our "blocked" line carry the same one. */
 int migate_generate_log_id(const conn_rec *c, const request_rec *r,
                            const char **id)
 {
-    const char *mine;
+    migate_srv_conf *sc;
+    migate_req_state *st;
 
     (void)c;
     if (!r) {
         return DECLINED;
     }
-    mine = migate_request_id(r);
-    if (!mine) {
+    st = state(r, 0);
+    if (st && st->id) {
+        *id = st->id;
+        return OK;
+    }
+    sc = r->server ? migate_srv(r->server) : NULL;
+    if (!sc || !migate_cfg_enabled(sc) || !migate_cfg_request_id(sc)
+        || (st && st->seen)) {
         return DECLINED;
     }
-    *id = mine;
+    st = state(r, 1);
+    st->id = new_id(r, sc);
+    if (!st->id) {
+        return DECLINED;
+    }
+    *id = st->id;
     return OK;
 }
 
@@ -169,6 +234,156 @@ static const char *const forwarded[] = {
     "X-Forwarded-Proto", "Forwarded", "X-Real-IP", NULL
 };
 
+/* Each comma-separated element of v, spaces and tabs around it cut,
+ * passes ok(); there is at least one and none is empty. */
+static int each_element(const char *v, int (*ok)(const char *, size_t))
+{
+    const char *e;
+    size_t n;
+
+    for (;;) {
+        while (*v == ' ' || *v == '\t') {
+            v++;
+        }
+        e = v + strcspn(v, ",");
+        n = (size_t)(e - v);
+        while (n && (v[n - 1] == ' ' || v[n - 1] == '\t')) {
+            n--;
+        }
+        if (!n || !ok(v, n)) {
+            return 0;
+        }
+        if (!*e) {
+            return 1;
+        }
+        v = e + 1;
+    }
+}
+
+static int proto_ok(const char *v, size_t n)
+{
+    return (n == 4 && !strncasecmp(v, "http", 4))
+        || (n == 5 && !strncasecmp(v, "https", 5));
+}
+
+/* One forwarded-pair of RFC 7239 (token=value), held to what a proxy
+ * really writes: the value a token, or a quoted string of address
+ * characters ("[2001:db8::1]:443"), never an escape, '|' or a space. */
+static int fwd_pair_ok(const char *v, size_t n)
+{
+    static const char tchar[] = "!#$%&'*+-.^_`|~";
+    static const char qchar[] = "._:-[]";
+    size_t i = 0, k;
+
+    while (i < n && (apr_isalnum(v[i]) || (v[i] && strchr(tchar, v[i])))
+           && v[i] != '|') {
+        i++;
+    }
+    if (i == 0 || i >= n || v[i] != '=') {
+        return 0;
+    }
+    i++;
+    if (i < n && v[i] == '"') {
+        for (k = i + 1; k < n && v[k] != '"'; k++) {
+            if (!apr_isalnum(v[k]) && !strchr(qchar, v[k])) {
+                return 0;
+            }
+        }
+        return k == n - 1 && k > i + 1;
+    }
+    if (i == n) {
+        return 0;
+    }
+    for (; i < n; i++) {
+        if (!apr_isalnum(v[i]) && !strchr("._:-", v[i])) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* One forwarded-element: pairs separated by ';'. */
+static int fwd_element_ok(const char *v, size_t n)
+{
+    const char *end = v + n, *e;
+    size_t m;
+
+    for (;;) {
+        while (v < end && (*v == ' ' || *v == '\t')) {
+            v++;
+        }
+        e = memchr(v, ';', (size_t)(end - v));
+        m = (size_t)((e ? e : end) - v);
+        while (m && (v[m - 1] == ' ' || v[m - 1] == '\t')) {
+            m--;
+        }
+        if (!fwd_pair_ok(v, m)) {
+            return 0;
+        }
+        if (!e) {
+            return 1;
+        }
+        v = e + 1;
+    }
+}
+
+static int host_elem_ok(const char *v, size_t n)
+{
+    return migate_host_ok(v, n);
+}
+
+/* What a trusted proxy may tell MI about the original request: each
+ * forwarded header must be what a proxy writes, or the request is
+ * refused (MI logs and builds URLs from these as they stand).  Returns
+ * the name of the first bad header, or NULL. */
+static const char *trusted_forwarded_bad(request_rec *r)
+{
+    const apr_table_t *h = r->headers_in;
+    const char *v;
+
+    v = apr_table_get(h, "X-Forwarded-For");
+    if (v && !migate_xff_ok(v, strlen(v))) {
+        return "X-Forwarded-For";
+    }
+    v = apr_table_get(h, "X-Real-IP");
+    if (v && (strchr(v, ',') || !migate_xff_ok(v, strlen(v)))) {
+        return "X-Real-IP";
+    }
+    v = apr_table_get(h, "X-Forwarded-Host");
+    if (v && !each_element(v, host_elem_ok)) {
+        return "X-Forwarded-Host";
+    }
+    v = apr_table_get(h, "X-Forwarded-Server");
+    if (v && !each_element(v, host_elem_ok)) {
+        return "X-Forwarded-Server";
+    }
+    v = apr_table_get(h, "X-Forwarded-Proto");
+    if (v && !each_element(v, proto_ok)) {
+        return "X-Forwarded-Proto";
+    }
+    v = apr_table_get(h, "Forwarded");
+    if (v && (strlen(v) > 2048 || !each_element(v, fwd_element_ok))) {
+        return "Forwarded";
+    }
+    return NULL;
+}
+
+/* From a peer outside MiGateTrustedProxy the forwarded headers are
+ * removed, so that MI sees only what mod_proxy adds.  Returns 1 when the
+ * peer is trusted (and nothing was removed). */
+static int strip_forwarded(request_rec *r, const migate_srv_conf *sc)
+{
+    int i;
+
+    if (migate_cfg_trusted(sc, r->connection->client_ip)) {
+        return 1;
+    }
+    for (i = 0; forwarded[i]; i++) {
+        apr_table_unset(r->headers_in, forwarded[i]);
+    }
+    return 0;
+}
+
 static migate_reason_e check_headers(request_rec *r,
                                      const migate_srv_conf *sc,
                                      const char **detail)
@@ -176,7 +391,6 @@ static migate_reason_e check_headers(request_rec *r,
     hdr_scan hs = { r, NULL };
     const char *host;
     int trusted;
-    int i;
 
     apr_table_do(scan_header, &hs, r->headers_in, NULL);
     if (hs.bad) {
@@ -188,19 +402,14 @@ static migate_reason_e check_headers(request_rec *r,
         *detail = "Host";
         return MIGATE_R_HEADER;
     }
-    trusted = migate_cfg_trusted(sc, r->connection->client_ip);
-    if (!trusted) {
-        for (i = 0; forwarded[i]; i++) {
-            apr_table_unset(r->headers_in, forwarded[i]);
-        }
-    }
-    else {
-        /* A trusted proxy's list is kept only when every element is an
-         * address: anything else would be written into MI's access log
-         * as it stands. */
-        const char *xff = apr_table_get(r->headers_in, "X-Forwarded-For");
-        if (xff && !migate_xff_ok(xff, strlen(xff))) {
-            *detail = "X-Forwarded-For";
+    trusted = strip_forwarded(r, sc);
+    if (trusted) {
+        /* A trusted proxy's values are kept only when they are what a
+         * proxy writes (X-Forwarded-For: addresses only): anything else
+         * would be written into MI's access log as it stands. */
+        const char *bad = trusted_forwarded_bad(r);
+        if (bad) {
+            *detail = bad;
             return MIGATE_R_HEADER;
         }
     }
@@ -259,27 +468,52 @@ int migate_post_read_request(request_rec *r)
     migate_verdict_t v;
     migate_reason_e why;
     const char *detail = NULL;
-    const char *resp;
+    const char *id;
 
-    if (!migate_cfg_enabled(sc) || r->main || r->prev) {
+    if (!migate_cfg_enabled(sc) || r->main) {
         return DECLINED;
     }
     st = state(r, 1);
-
-    /* The id comes first so that a refused request has one too. */
-    if (migate_cfg_request_id(sc)) {
-        st->id = assign_id(r, sc);
-        if (st->id) {
-            r->log_id = st->id;
-            apr_table_setn(r->subprocess_env, "MIGATE_REQUEST_ID", st->id);
-            resp = migate_cfg_resp_header(sc);
-            if (resp) {
-                apr_table_setn(r->err_headers_out, resp, st->id);
+    if (r->prev) {
+        /* An internal redirect (ErrorDocument, mod_rewrite in directory
+         * context): the gate decided the request already and the headers
+         * are shared with it.  It keeps its id; only its %L and its
+         * environment are new. */
+        if (!st->seen) {
+            if (!st->id && migate_cfg_request_id(sc)) {
+                st->id = new_id(r, sc);
             }
+            /* The request the redirect comes from was refused by httpd's
+             * core before the gate saw it (an ErrorDocument of a 400):
+             * its headers still are what the client sent. */
+            strip_forwarded(r, sc);
+            own_id_header(r, sc, st->id);
+        }
+        if (st->id) {
+            publish_id(r, sc, st->id);
+        }
+        return DECLINED;
+    }
+    st->seen = 1;
+
+    /* The id comes first so that a refused request has one too.  A line
+     * logged before this point may have made one already. */
+    if (migate_cfg_request_id(sc)) {
+        id = trusted_inbound_id(r, sc);
+        st->id = id ? id : st->id ? st->id : new_id(r, sc);
+        if (st->id) {
+            publish_id(r, sc, st->id);
         }
     }
+    else {
+        st->id = NULL;
+    }
 
+    /* The headers are judged as they came in (the inbound id header
+     * included: a line break in it is forging input, refused like any
+     * other), then the id header toward MI is the gate's own. */
     why = check_headers(r, sc, &detail);
+    own_id_header(r, sc, st->id ? st->id : trusted_inbound_id(r, sc));
     if (why != MIGATE_PASS) {
         return refuse(r, sc, why, detail);
     }
@@ -310,17 +544,27 @@ int migate_log_transaction(request_rec *r)
     migate_reason_e why;
     const char *notes;
 
+    /* 408: the client sent no complete request in time (an idle
+     * connection, a slow client): nothing was refused. */
     if (!migate_cfg_enabled(sc) || r->main || r->prev
-        || state(r, 0) != NULL || r->status < 400 || r->status >= 500) {
+        || r->status < 400 || r->status >= 500
+        || r->status == HTTP_REQUEST_TIME_OUT) {
         return DECLINED;
     }
     st = state(r, 1);
+    if (st->seen) {
+        return DECLINED;
+    }
     if (migate_cfg_request_id(sc)) {
-        char *id = apr_palloc(r->pool, MIGATE_UUID_LEN + 1);
-        if (migate_uuid_make(migate_cfg_id_version(sc), id) == 0) {
-            st->id = id;
-            r->log_id = id;
+        if (!st->id) {
+            st->id = new_id(r, sc);
         }
+        if (st->id) {
+            r->log_id = st->id;
+        }
+    }
+    else {
+        st->id = NULL;
     }
     if (!r->method || !r->the_request) {
         why = MIGATE_R_ENCODING;

@@ -1,0 +1,202 @@
+# Request ids: one UUID per request, the same in the access log (%L),
+# the error log (%L and the "blocked" line), the environment
+# (MIGATE_REQUEST_ID, mod_unique_id's UNIQUE_ID), the response and MI's
+# activityid; kept across an internal redirect; inbound ids replaced
+# unless a trusted peer sends a well-formed UUID; v7 ids ordered.
+use strict;
+use warnings FATAL => 'all';
+
+use Apache::Test;
+use MiGate::Test;
+use IO::Socket::INET;
+
+plan tests => 35;
+
+my $re = uuid_re();
+my $valid = '0b7e2d5c-3f4a-4c1e-9a2b-6d8e0f1a2b3c';
+
+# MI writes its log line after it has sent the answer, so the line of a
+# request that passed may land after the sentinel mi_since() sends: wait
+# for the lines a test expects before taking MI's view, so that no late
+# line leaks into the next test.
+sub mi_lines {
+    my ($m) = @_;
+    open my $fh, '<:raw', t_logs() . '/mi_access.log' or return 0;
+    seek $fh, $m->{mi}, 0;
+    my $n = grep { !/sentinel-/ } <$fh>;
+    close $fh;
+    return $n;
+}
+
+sub mi_wait {
+    my ($m, $n) = @_;
+    wait_for(sub { mi_lines($m) >= $n }, 10);
+    return mi_since($m);
+}
+
+sub err_since {
+    my ($m) = @_;
+    blocked_since($m);      # waits until the access line is in
+    open my $fh, '<:raw', t_logs() . '/error_log' or die;
+    seek $fh, $m->{err}, 0;
+    local $/;
+    my $s = <$fh> // '';
+    return split /\n/, $s;
+}
+
+# One passed request: the same id everywhere.
+{
+    my $m = mark_logs();
+    my $r = req('edge_ids', 'GET', '/healthcare/x');
+    my @mi = mi_wait($m, 1);
+    my @acc = grep { /^\S+\t\S+\t\d+\tGET \/healthcare\/x / }
+        edge_access_since($m);
+    my $id = $r->{headers}{'x-request-id'} // '';
+    ok($r->{status} == 200 && $id =~ /^$re$/);
+    ok(@mi == 1 && $mi[0]{id} eq $id);
+    ok(@acc == 1 && (split /\t/, $acc[0])[1] eq $id);
+    ok(($r->{headers}{'x-env-id'} // '') eq $id);
+    # mod_unique_id takes r->log_id when it is set first.
+    ok(($r->{headers}{'x-unique-id'} // '') eq $id);
+}
+
+# One refused request, served an ErrorDocument through an internal
+# redirect: the blocked line, the error log's [id %L], the access log's
+# %L (of the final request), the response and the environment of the
+# redirected request agree; the gate does not decide the redirect again.
+{
+    my $m = mark_logs();
+    my $r = req('edge_ids', 'GET', '/nope');
+    my @err = err_since($m);
+    my @b = grep { /blocked reason=/ } @err;
+    my @mi = mi_since($m);
+    my @acc = grep { /\tGET \/nope / } edge_access_since($m);
+    my $id = $r->{headers}{'x-request-id'} // '';
+    ok($r->{status} == 403 && $id =~ /^$re$/);
+    ok(@b == 1 && $b[0] =~ /\[id \Q$id\E\] .*blocked reason=not-allowed id=\Q$id\E /);
+    ok(@acc == 1 && (split /\t/, $acc[0])[1] eq $id);
+    ok(($r->{headers}{'x-env-id'} // '') eq $id);
+    ok(($r->{headers}{'x-unique-id'} // '') eq $id);
+    ok(!@mi);
+}
+
+# Refused by httpd's core before the gate (a raw ESC in a header): the
+# one blocked line and the access line still share an id.
+{
+    my $m = mark_logs();
+    my $r = req('edge_ids', 'GET', '/healthcare/core', 'X-Note' => "a\x1bb");
+    my @b = blocked_since($m);
+    my @acc = grep { /\tGET \/healthcare\/core / } edge_access_since($m);
+    my ($id) = @b ? $b[0] =~ /\bid=($re)/ : ('');
+    ok($r->{status} == 400 && @b == 1 && $b[0] =~ /reason=header/);
+    ok(@acc == 1 && defined $id && (split /\t/, $acc[0])[1] eq $id);
+}
+
+# Inbound ids from an untrusted peer are replaced, whatever they hold.
+for my $spoof ($valid, 'garbage', 'x|forged|corr', '%1b[31mred',
+               uc $valid) {
+    my $m = mark_logs();
+    my $r = req('edge', 'GET', '/healthcare/x', activityid => $spoof);
+    my @mi = mi_wait($m, 1);
+    ok(@mi == 1 && $mi[0]{id} =~ /^$re$/ && $mi[0]{id} ne lc $spoof
+       && $mi[0]{id} eq ($r->{headers}{'x-request-id'} // ''));
+}
+
+# A raw ESC in the id header is refused before anything reaches MI.
+refused_ok('edge', 'GET', '/healthcare/x', 400, 'header', 'raw ESC in id',
+           activityid => "$valid\x1b[2K");
+# A Unicode line separator passes httpd's core and is the gate's to refuse.
+refused_ok('edge', 'GET', '/healthcare/x', 400, 'control-char',
+           'U+2028 in id', activityid => "a\xe2\x80\xa8b");
+
+# A trusted peer keeps a well-formed id (lowercased) and loses a bad one.
+{
+    my $m = mark_logs();
+    my $r = req('edge_trusted', 'GET', '/healthcare/x',
+                activityid => uc $valid);
+    my @mi = mi_wait($m, 1);
+    my @acc = grep { /\tGET \/healthcare\/x / } edge_access_since($m);
+    ok(@mi == 1 && $mi[0]{id} eq $valid);
+    ok(($r->{headers}{'x-request-id'} // '') eq $valid);
+    ok(@acc == 1 && (split /\t/, $acc[0])[1] eq $valid);
+}
+for my $bad ('garbage', "$valid|x", "${valid}0", '0b7e2d5c3f4a4c1e9a2b6d8e0f1a2b3c') {
+    my $m = mark_logs();
+    my $r = req('edge_trusted', 'GET', '/healthcare/x', activityid => $bad);
+    my @mi = mi_wait($m, 1);
+    ok(@mi == 1 && $mi[0]{id} =~ /^$re$/ && $mi[0]{id} ne $valid);
+}
+
+# A header folded onto the id header (obs-fold) is merged by httpd into
+# one line; from an untrusted peer the result is replaced all the same.
+{
+    my $m = mark_logs();
+    my $r = raw_req('edge', "GET /healthcare/x HTTP/1.1\r\nHost: localhost\r\n"
+                    . "activityid: x\r\n |forged|line\r\nConnection: close\r\n\r\n");
+    my @mi = mi_wait($m, 1);
+    ok(@mi == 1 && $mi[0]{id} =~ /^$re$/);
+}
+
+# MiGateRequestIdHeader: the id travels in the named header; the default
+# one is then not the gate's and passes as it came (MI never reads it).
+{
+    my $m = mark_logs();
+    my $r = req('edge_v7', 'GET', '/healthcare/x');
+    my @mi = mi_wait($m, 1);
+    my $id = $r->{headers}{'x-request-id'} // '';
+    ok($id =~ /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    ok(@mi == 1 && $mi[0]{id} eq '-');  # MI's format logs activityid
+}
+
+# v7 ids: time-ordered, strictly increasing over sequential requests.
+# They are monotonic within a process: the requests go over one
+# keep-alive connection, which one child serves.
+{
+    my @ids;
+    my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                     PeerPort => port('edge_v7'),
+                                     Proto => 'tcp', Timeout => 30)
+        or die "connect: $!";
+    local $/ = "\r\n";
+    for (1 .. 50) {
+        print $sock "GET /healthcare/x HTTP/1.1\r\nHost: localhost\r\n\r\n";
+        my $head = '';
+        while (defined(my $l = <$sock>)) {
+            last if $l eq "\r\n";
+            $head .= $l;
+        }
+        my ($len) = $head =~ /^Content-Length:\s*(\d+)/mi;
+        my $body;
+        read($sock, $body, $len // 0);
+        my ($id) = $head =~ /^X-Request-Id:\s*(\S+)/mi;
+        push @ids, $id // '';
+    }
+    close $sock;
+    my $ordered = 1;
+    for my $i (1 .. $#ids) {
+        $ordered = 0 unless $ids[$i - 1] lt $ids[$i];
+    }
+    ok($ordered);
+}
+
+# MiGateRequestId Off: no id is made, but the id header toward MI stays
+# the gate's: from an untrusted peer it is removed.
+{
+    my $m = mark_logs();
+    my $r = req('edge_noid', 'GET', '/healthcare/x',
+                activityid => "x|forged");
+    my @mi = mi_wait($m, 1);
+    ok(@mi == 1 && $mi[0]{id} eq '-');
+    ok(!exists $r->{headers}{'x-request-id'});
+}
+# ... and from a trusted peer a well-formed UUID passes, anything else not.
+{
+    my $m = mark_logs();
+    req('edge_noid_trusted', 'GET', '/healthcare/x', activityid => $valid);
+    req('edge_noid_trusted', 'GET', '/healthcare/y', activityid => 'x|y');
+    my @mi = mi_wait($m, 2);
+    my ($x) = grep { $_->{request} =~ m{/healthcare/x } } @mi;
+    my ($y) = grep { $_->{request} =~ m{/healthcare/y } } @mi;
+    ok($x && $x->{id} eq $valid);
+    ok($y && $y->{id} eq '-');
+}
