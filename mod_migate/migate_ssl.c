@@ -1,25 +1,468 @@
 /*
  * migate_ssl.c - the TLS policy toward MI, through mod_ssl's optional
- * hooks (init_server with is_proxy, proxy_post_handshake), and the
- * configuration test that refuses plain-http backends.
+ * hooks, and the configuration test that refuses plain-http backends.
+ *
+ * Where each part runs:
+ *   init_server (is_proxy)  force protocol and suites on the proxy
+ *                           SSL_CTX of every strict gated server, and
+ *                           put our check in front of mod_ssl's verify
+ *                           callback;
+ *   verify callback         judge the certificate while the handshake
+ *                           is under way, so that a refusal is the same
+ *                           whatever SSLProxyVerify/SSLProxyCheckPeerName
+ *                           say (mod_ssl's own checks would otherwise end
+ *                           some handshakes before proxy_post_handshake);
+ *   proxy_post_handshake    judge the finished session (protocol, suite,
+ *                           and the certificate again: a resumed session
+ *                           runs no verify callback); audit mode lives
+ *                           here only;
+ *   check_config            refuse ProxyPass/balancer targets that are
+ *                           not TLS, where "apache2 -t" sees it.
+ * The verdicts come from the pure core (migate_tls.c).
  */
+#include <string.h>
+
 #include "httpd.h"
 #include "http_config.h"
+#include "http_core.h"
 #include "http_log.h"
+#include "http_main.h"
+#include "http_request.h"
+#include "apr_hash.h"
+#include "apr_strings.h"
+#include "apr_uri.h"
+#include "apr_optional_hooks.h"
+
+#include "mod_ssl.h"
+#include "mod_proxy.h"
 
 #include "migate_glue.h"
+#include "migate_tls.h"
+
+/*
+ * mod_ssl's optional hooks, as httpd 2.4's mod_ssl_openssl.h declares
+ * them; Debian does not ship that header.
+ */
+APR_DECLARE_EXTERNAL_HOOK(ssl, SSL, int, init_server,
+                          (server_rec *s, apr_pool_t *p, int is_proxy,
+                           SSL_CTX *ctx))
+APR_DECLARE_EXTERNAL_HOOK(ssl, SSL, int, pre_handshake,
+                          (conn_rec *c, SSL *ssl, int is_proxy))
+APR_DECLARE_EXTERNAL_HOOK(ssl, SSL, int, proxy_post_handshake,
+                          (conn_rec *c, SSL *ssl))
+
+/* Set on the backend connection once its one refusal line is written. */
+#define NOTE_REFUSED "migate-backend-tls-refused"
+
+/*
+ * The request being handled by this thread.  A backend connection has no
+ * request of its own, but mod_proxy connects and shakes hands inside the
+ * handler of the request it serves, on the same thread: this is how the
+ * refusal line gets that request's id.
+ */
+static __thread request_rec *current;
+
+/* mod_ssl's verify callback of a context we wrapped, kept with the
+ * context so that ours can run it first. */
+typedef int (*verify_fn)(int, X509_STORE_CTX *);
+typedef struct {
+    verify_fn inner;
+} migate_verify_wrap;
+
+static int wrap_idx = -1;
+
+static apr_status_t forget_current(void *r)
+{
+    if (current == r) {
+        current = NULL;
+    }
+    return APR_SUCCESS;
+}
+
+static int remember_request(request_rec *r)
+{
+    current = r->proxyreq ? r : NULL;
+    if (current) {
+        apr_pool_cleanup_register(r->pool, r, forget_current,
+                                  apr_pool_cleanup_null);
+    }
+    return DECLINED;
+}
+
+/* The server whose policy applies to backend connection c. */
+static server_rec *backend_server(const conn_rec *c)
+{
+    return current ? current->server : c->base_server;
+}
+
+/* Write the one refusal line of a backend connection. */
+static void log_refusal(conn_rec *c, const char *detail, int reported)
+{
+    if (apr_table_get(c->notes, NOTE_REFUSED)) {
+        return;
+    }
+    apr_table_setn(c->notes, NOTE_REFUSED, "1");
+    if (current) {
+        migate_log_block(current, MIGATE_R_BACKEND_TLS, reported, detail);
+        return;
+    }
+    /* No request (a health check, say): the same line, without id. */
+    ap_log_cerror(APLOG_MARK, APLOG_WARNING, 0, c,
+                  "MIGATE0010: blocked reason=%s id=- method=- path=\"-\" "
+                  "detail=\"%s\"%s",
+                  migate_reason_name(MIGATE_R_BACKEND_TLS),
+                  migate_log_escape(c->pool, detail, strlen(detail), 512),
+                  reported ? " action=report" : "");
+}
+
+/* ------------------------------------------------------------------ */
+/* During the handshake                                               */
+
+/*
+ * In front of mod_ssl's verify callback on a strict context.  OpenSSL's
+ * own verdict on the chain (ok) counts whatever SSLProxyVerify says, and
+ * the leaf is judged once the chain is through, before mod_ssl compares
+ * host names: a refused certificate ends the handshake here, with our
+ * line, in every configuration.  The context runs with SSL_VERIFY_PEER,
+ * so returning 0 does end it.
+ */
+static int migate_verify(int ok, X509_STORE_CTX *store)
+{
+    SSL *ssl = X509_STORE_CTX_get_ex_data(
+                   store, SSL_get_ex_data_X509_STORE_CTX_idx());
+    SSL_CTX *ctx = ssl ? SSL_get_SSL_CTX(ssl) : NULL;
+    migate_verify_wrap *wrap = ctx ? SSL_CTX_get_ex_data(ctx, wrap_idx)
+                                   : NULL;
+    conn_rec *c = ssl ? SSL_get_app_data(ssl) : NULL;
+    int inner_ok = ok;
+    long err;
+    const char *host, *why;
+    char buf[256];
+
+    if (wrap && wrap->inner) {
+        inner_ok = wrap->inner(ok, store);
+    }
+    if (c == NULL) {
+        return ok && inner_ok;
+    }
+    if (ok && inner_ok && X509_STORE_CTX_get_error_depth(store) > 0) {
+        return 1;
+    }
+    err = X509_STORE_CTX_get_error(store);
+    if (!(ok && inner_ok) && err == X509_V_OK) {
+        /* mod_ssl refused without a chain error (its depth limit or
+         * OCSP): keep OpenSSL's record non-OK, the handshake ends. */
+        err = X509_V_ERR_APPLICATION_VERIFICATION;
+        X509_STORE_CTX_set_error(store, err);
+    }
+    host = apr_table_get(c->notes, "proxy-request-hostname");
+    why = migate_tls_judge_chain(X509_STORE_CTX_get0_cert(store), err, host,
+                                 buf, sizeof(buf));
+    if (why == NULL) {
+        return 1;
+    }
+    log_refusal(c, why, 0);
+    if (X509_STORE_CTX_get_error(store) == X509_V_OK) {
+        X509_STORE_CTX_set_error(store, X509_V_ERR_APPLICATION_VERIFICATION);
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Start-up: force the policy on the proxy contexts                   */
+
+static const char *vhost_name(apr_pool_t *p, const server_rec *s)
+{
+    return apr_psprintf(p, "%s:%u (%s:%d)",
+                        s->server_hostname ? s->server_hostname : "*",
+                        s->addrs ? (unsigned)s->addrs->host_port
+                                 : (unsigned)s->port,
+                        s->defn_name ? s->defn_name : "main server",
+                        (int)s->defn_line_number);
+}
+
+static int migate_init_server(server_rec *s, apr_pool_t *p, int is_proxy,
+                              SSL_CTX *ctx)
+{
+    migate_srv_conf *sc = migate_srv(s);
+    migate_verify_wrap *wrap;
+    verify_fn cb;
+    const char *changed = "";
+
+    if (!is_proxy || ctx == NULL || !migate_cfg_enabled(sc)
+        || migate_cfg_backend_tls(sc) != MIGATE_TLS_STRICT) {
+        return DECLINED;
+    }
+    if (migate_tls_force_ctx(ctx, &changed) != 0) {
+        ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, s,
+                     "MIGATE0020: cannot force the backend TLS policy on "
+                     "the proxy SSL context of %s", vhost_name(p, s));
+        return !OK;
+    }
+    changed = apr_pstrdup(p, changed);
+
+    /* Put our check in front of mod_ssl's callback, once per context
+     * (the hook runs on every configuration pass). */
+    if (wrap_idx < 0) {
+        wrap_idx = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+        if (wrap_idx < 0) {
+            ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, s,
+                         "MIGATE0021: no OpenSSL ex_data index for the "
+                         "backend TLS verify callback");
+            return !OK;
+        }
+    }
+    cb = SSL_CTX_get_verify_callback(ctx);
+    if (cb != migate_verify) {
+        wrap = apr_pcalloc(p, sizeof(*wrap));
+        wrap->inner = cb;
+        if (!SSL_CTX_set_ex_data(ctx, wrap_idx, wrap)) {
+            ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, s,
+                         "MIGATE0021: cannot attach the backend TLS verify "
+                         "callback to the proxy SSL context of %s",
+                         vhost_name(p, s));
+            return !OK;
+        }
+        if (!(SSL_CTX_get_verify_mode(ctx) & SSL_VERIFY_PEER)) {
+            changed = apr_pstrcat(p, changed, *changed ? ", " : "",
+                                  "certificate verification none -> "
+                                  "require", NULL);
+        }
+        SSL_CTX_set_verify(ctx, SSL_CTX_get_verify_mode(ctx)
+                                | SSL_VERIFY_PEER, migate_verify);
+    }
+
+    /* The first pass of a start only checks the configuration; say it
+     * once, for the configuration that serves. */
+    if (ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG) {
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s,
+                     "MIGATE0022: MiGateBackendTLS strict on the proxy "
+                     "context of %s: TLS 1.2+, suites %s, TLS 1.3 suites "
+                     "%s, verified certificate; overridden: %s",
+                     vhost_name(p, s), MIGATE_TLS12_CIPHERS,
+                     MIGATE_TLS13_SUITES, *changed ? changed : "nothing");
+    }
+    return OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* After the handshake                                                */
+
+static int migate_proxy_post_handshake(conn_rec *c, SSL *ssl)
+{
+    migate_srv_conf *sc = migate_srv(backend_server(c));
+    int mode = migate_cfg_backend_tls(sc);
+    const char *host, *why;
+    char buf[256];
+
+    if (!migate_cfg_enabled(sc) || mode == MIGATE_TLS_OFF) {
+        return DECLINED;
+    }
+    if (apr_table_get(c->notes, NOTE_REFUSED)) {
+        return mode == MIGATE_TLS_STRICT ? HTTP_BAD_GATEWAY : OK;
+    }
+    host = apr_table_get(c->notes, "proxy-request-hostname");
+    why = migate_tls_judge(ssl, host, buf, sizeof(buf));
+    if (why == NULL) {
+        return OK;
+    }
+    if (mode == MIGATE_TLS_AUDIT) {
+        log_refusal(c, why, 1);
+        return OK;
+    }
+    log_refusal(c, why, 0);
+    /* Any value but OK/DECLINED makes mod_ssl shut the connection down
+     * and fail it as a bad gateway. */
+    return HTTP_BAD_GATEWAY;
+}
 
 void migate_ssl_register_hooks(apr_pool_t *p)
 {
     (void)p;
+    /* Before mod_proxy's handler (APR_HOOK_FIRST) connects to MI: note
+     * the request, so that a refusal in mod_ssl's hooks carries its id. */
+    ap_hook_handler(remember_request, NULL, NULL, APR_HOOK_REALLY_FIRST);
+    /* Force the policy on each proxy SSL context mod_ssl configures. */
+    APR_OPTIONAL_HOOK(ssl, init_server, migate_init_server, NULL, NULL,
+                      APR_HOOK_MIDDLE);
+    /* Judge every finished handshake toward MI. */
+    APR_OPTIONAL_HOOK(ssl, proxy_post_handshake, migate_proxy_post_handshake,
+                      NULL, NULL, APR_HOOK_MIDDLE);
+}
+
+/* ------------------------------------------------------------------ */
+/* The configuration test                                             */
+
+/*
+ * Whether a mod_proxy target reaches MI over TLS.  "balancer://" is
+ * judged by its members, "unix:/path|scheme://" by the scheme after the
+ * bar, and "!" (ProxyPass /x !) is no target.
+ */
+static int target_is_tls(const char *url)
+{
+    const char *bar;
+
+    if (url == NULL || *url == '\0' || strcmp(url, "!") == 0) {
+        return 1;
+    }
+    if (!strncasecmp(url, "unix:", 5) && (bar = strchr(url, '|')) != NULL) {
+        url = bar + 1;
+    }
+    return !strncasecmp(url, "https://", 8) || !strncasecmp(url, "wss://", 6)
+        || !strncasecmp(url, "h2://", 5)
+        || !strncasecmp(url, "balancer://", 11);
+}
+
+static const char *worker_name(const proxy_worker *w)
+{
+    if (w == NULL || w->s == NULL) {
+        return NULL;
+    }
+    /* name_ex holds names longer than name (httpd 2.4.56 and later). */
+    return w->s->name_ex[0] ? w->s->name_ex : w->s->name;
+}
+
+/* One server's walk: the plain targets seen so far, so that a target
+ * that is both a ProxyPass and its worker is named once. */
+typedef struct {
+    server_rec *s;
+    apr_pool_t *p;
+    apr_hash_t *seen;
+    int bad;
+} backend_walk;
+
+/* The port mod_proxy assumes for a scheme without one, so that
+ * "ajp://mi:8009/x" and its worker "ajp://mi/x" are one target. */
+static apr_port_t default_port(const char *scheme)
+{
+    static const struct {
+        const char *scheme;
+        apr_port_t port;
+    } ports[] = {
+        { "http", 80 }, { "ws", 80 }, { "h2c", 80 }, { "ajp", 8009 },
+        { "fcgi", 8000 }, { "scgi", 4000 }, { "uwsgi", 3031 },
+        { "ftp", 21 },
+    };
+    size_t i;
+
+    for (i = 0; scheme && i < sizeof(ports) / sizeof(ports[0]); i++) {
+        if (!strcasecmp(scheme, ports[i].scheme)) {
+            return ports[i].port;
+        }
+    }
+    return 0;
+}
+
+static const char *target_key(apr_pool_t *p, const char *url)
+{
+    apr_uri_t u;
+    const char *path;
+    char *scheme, *host;
+    size_t len;
+
+    if (apr_uri_parse(p, url, &u) != APR_SUCCESS || !u.scheme
+        || !u.hostname) {
+        return url;
+    }
+    path = u.path ? u.path : "";
+    len = strlen(path);
+    while (len > 0 && path[len - 1] == '/') {
+        len--;
+    }
+    scheme = apr_pstrdup(p, u.scheme);
+    host = apr_pstrdup(p, u.hostname);
+    ap_str_tolower(scheme);
+    ap_str_tolower(host);
+    return apr_psprintf(p, "%s://%s:%u%.*s", scheme, host,
+                        (unsigned)(u.port_str ? u.port
+                                              : default_port(scheme)),
+                        (int)len, path);
+}
+
+static void check_target(backend_walk *w, const char *what, const char *url)
+{
+    const char *key;
+
+    if (target_is_tls(url)) {
+        return;
+    }
+    key = target_key(w->p, url);
+    if (apr_hash_get(w->seen, key, APR_HASH_KEY_STRING)) {
+        return;
+    }
+    apr_hash_set(w->seen, key, APR_HASH_KEY_STRING, url);
+    w->bad++;
+    ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_CRIT, 0, NULL,
+                 "MIGATE0023: %s %s in %s is not TLS: MiGateBackendTLS "
+                 "strict requires https:// (or wss://) toward MI", what,
+                 url, vhost_name(w->p, w->s));
 }
 
 int migate_check_backends(apr_pool_t *pconf, apr_pool_t *plog,
                           apr_pool_t *ptemp, server_rec *s)
 {
+    module *proxy = ap_find_linked_module("mod_proxy.c");
+    backend_walk walk = { NULL, ptemp, NULL, 0 };
+    int bad = 0;
+
     (void)pconf;
     (void)plog;
-    (void)ptemp;
-    (void)s;
-    return OK;
+    if (proxy == NULL) {
+        return OK;
+    }
+    for (; s; s = s->next) {
+        migate_srv_conf *sc = migate_srv(s);
+        proxy_server_conf *conf;
+        core_server_config *core;
+        int i;
+
+        if (!migate_cfg_enabled(sc)
+            || migate_cfg_backend_tls(sc) != MIGATE_TLS_STRICT) {
+            continue;
+        }
+        conf = ap_get_module_config(s->module_config, proxy);
+        if (conf == NULL) {
+            continue;
+        }
+        walk.s = s;
+        walk.bad = 0;
+        walk.seen = apr_hash_make(ptemp);
+        /* ProxyPass in the server or vhost (and those it inherits). */
+        for (i = 0; conf->aliases && i < conf->aliases->nelts; i++) {
+            check_target(&walk, "ProxyPass target",
+                         APR_ARRAY_IDX(conf->aliases, i,
+                                       struct proxy_alias).real);
+        }
+        /* ProxyPass inside <Location>: in that section's dir config. */
+        core = ap_get_core_module_config(s->module_config);
+        for (i = 0; core && core->sec_url && i < core->sec_url->nelts; i++) {
+            ap_conf_vector_t *sec = APR_ARRAY_IDX(core->sec_url, i,
+                                                  ap_conf_vector_t *);
+            proxy_dir_conf *dc = ap_get_module_config(sec, proxy);
+            if (dc && dc->alias) {
+                check_target(&walk, "ProxyPass target", dc->alias->real);
+            }
+        }
+        /* Workers (ProxyPass, <Proxy>, ProxySet) and balancer members. */
+        for (i = 0; conf->workers && i < conf->workers->nelts; i++) {
+            check_target(&walk, "proxy worker",
+                         worker_name(&APR_ARRAY_IDX(conf->workers, i,
+                                                    proxy_worker)));
+        }
+        for (i = 0; conf->balancers && i < conf->balancers->nelts; i++) {
+            proxy_balancer *b = &APR_ARRAY_IDX(conf->balancers, i,
+                                               proxy_balancer);
+            const char *what = apr_pstrcat(ptemp, "member of ",
+                                           b->s ? b->s->name : "balancer",
+                                           NULL);
+            int j;
+            for (j = 0; b->workers && j < b->workers->nelts; j++) {
+                check_target(&walk, what,
+                             worker_name(APR_ARRAY_IDX(b->workers, j,
+                                                       proxy_worker *)));
+            }
+        }
+        bad += walk.bad;
+    }
+    return bad ? !OK : OK;
 }

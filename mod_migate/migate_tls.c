@@ -480,12 +480,52 @@ const char *migate_tls_judge_cert(X509 *leaf, const char *host, char *buf,
     return NULL;
 }
 
+/* Chain errors of X509_verify_cert that come from the security level
+ * (a weak key or signature digest somewhere in the chain): the key and
+ * signature checks of the leaf name them better when the leaf is the
+ * culprit. */
+static int is_strength_error(long verify)
+{
+    return verify == X509_V_ERR_EE_KEY_TOO_SMALL
+        || verify == X509_V_ERR_CA_KEY_TOO_SMALL
+        || verify == X509_V_ERR_CA_MD_TOO_WEAK;
+}
+
+const char *migate_tls_judge_chain(X509 *leaf, long verify,
+                                   const char *host, char *buf,
+                                   size_t bufsz)
+{
+    const char *why;
+
+    if (leaf == NULL) {
+        return "no peer certificate";
+    }
+    /* Before the chain: the shipped self-signed default fails to verify,
+     * or verifies because someone trusted it, and either way the WSO2
+     * default is what the operator has to fix. */
+    why = judge_wso2(leaf);
+    if (why == NULL && verify != X509_V_OK) {
+        if (is_strength_error(verify)
+            && (why = judge_key(leaf, buf, bufsz)) == NULL) {
+            why = judge_signature(leaf, buf, bufsz);
+        }
+        if (why == NULL) {
+            why = say(buf, bufsz, "certificate verify failed",
+                      "certificate verify failed: %s",
+                      X509_verify_cert_error_string(verify));
+        }
+    }
+    if (why == NULL) {
+        why = migate_tls_judge_cert(leaf, host, buf, bufsz);
+    }
+    return why;
+}
+
 const char *migate_tls_judge(SSL *ssl, const char *host, char *buf,
                              size_t bufsz)
 {
     const char *why;
     X509 *leaf;
-    long verify;
 
     if (ssl == NULL) {
         return "no TLS session";
@@ -499,23 +539,10 @@ const char *migate_tls_judge(SSL *ssl, const char *host, char *buf,
     if (leaf == NULL) {
         return "no peer certificate";
     }
-    /* Before the chain: the shipped self-signed default fails to verify,
-     * or verifies because someone trusted it, and either way the WSO2
-     * default is what the operator has to fix. */
-    why = judge_wso2(leaf);
-    if (why == NULL) {
-        /* mod_ssl may run with SSLProxyVerify none; OpenSSL verifies the
-         * chain all the same and records the outcome here. */
-        verify = SSL_get_verify_result(ssl);
-        if (verify != X509_V_OK) {
-            why = say(buf, bufsz, "certificate verify failed",
-                      "certificate verify failed: %s",
-                      X509_verify_cert_error_string(verify));
-        }
-    }
-    if (why == NULL) {
-        why = migate_tls_judge_cert(leaf, host, buf, bufsz);
-    }
+    /* mod_ssl may run with SSLProxyVerify none; OpenSSL verifies the
+     * chain all the same and records the outcome here. */
+    why = migate_tls_judge_chain(leaf, SSL_get_verify_result(ssl), host,
+                                 buf, bufsz);
     X509_free(leaf);
     return why;
 }

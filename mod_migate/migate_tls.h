@@ -44,6 +44,17 @@ int migate_tls_force_ctx(SSL_CTX *ctx, const char **changed);
 const char *migate_tls_judge(SSL *ssl, const char *host, char *buf,
                              size_t bufsz);
 
+/*
+ * The certificate verdict of migate_tls_judge, given the chain result
+ * OpenSSL reached (X509_V_OK or an X509_V_ERR_* code): WSO2 default, chain,
+ * key, signature, host.  A chain error that only reflects a weak key or
+ * digest of the leaf is reported as such ("RSA key 1024 bits").  For a
+ * verify callback, which sees the result before the handshake ends.
+ */
+const char *migate_tls_judge_chain(X509 *leaf, long verify,
+                                   const char *host, char *buf,
+                                   size_t bufsz);
+
 /* The certificate part alone (key size, signature hash, WSO2 default,
  * host name), for unit tests over certificates without a session. */
 const char *migate_tls_judge_cert(X509 *leaf, const char *host, char *buf,

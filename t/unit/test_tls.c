@@ -760,8 +760,8 @@ static void test_sessions(void)
     why = session(cctx, server_ctx(leaf1024, k_rsa1024, 0), HOST, &done,
                   &version);
     /* Security level 2 marks the chain, SSL_VERIFY_NONE lets the
-     * handshake finish, the verdict refuses. */
-    is_str(why, "certificate verify failed: EE certificate key too weak",
+     * handshake finish, the verdict refuses and names the key. */
+    is_str(why, "RSA key 1024 bits",
            "session: forced client refuses an RSA-1024 server");
 
     cctx = client_ctx(ca);
@@ -790,6 +790,44 @@ static void test_sessions(void)
     X509_free(expired);
 }
 
+/* ---- the verdict given a chain result (for the verify callback) ---- */
+
+static void test_chain(void)
+{
+    X509 *good = ca_leaf(k_rsa, "/CN=" HOST, "DNS:" HOST);
+    X509 *weak = ca_leaf(k_rsa1024, "/CN=" HOST, "DNS:" HOST);
+    X509 *wso2 = make_cert(k_rsa, "/CN=localhost/OU=WSO2/O=WSO2/C=US",
+                           "DNS:localhost", NULL, NULL, EVP_sha256(), 0);
+
+    ok(migate_tls_judge_chain(good, X509_V_OK, HOST, buf, sizeof(buf))
+       == NULL, "chain: verified strong leaf for its host passes");
+    is_str(migate_tls_judge_chain(good,
+                                  X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY,
+                                  HOST, buf, sizeof(buf)),
+           "certificate verify failed: unable to get local issuer "
+           "certificate", "chain: verify error is named");
+    is_str(migate_tls_judge_chain(weak, X509_V_ERR_EE_KEY_TOO_SMALL, HOST,
+                                  buf, sizeof(buf)),
+           "RSA key 1024 bits", "chain: security-level error named by key");
+    is_str(migate_tls_judge_chain(good, X509_V_ERR_CA_KEY_TOO_SMALL, HOST,
+                                  buf, sizeof(buf)),
+           "certificate verify failed: CA certificate key too weak",
+           "chain: weak CA key falls back to the chain text");
+    is_str(migate_tls_judge_chain(wso2, X509_V_OK, "localhost", buf,
+                                  sizeof(buf)),
+           "WSO2 default certificate (self-signed O=WSO2)",
+           "chain: trusted WSO2 look-alike still refused");
+    is_str(migate_tls_judge_chain(good, X509_V_OK, "other.example", buf,
+                                  sizeof(buf)),
+           "certificate not valid for host other.example",
+           "chain: host checked after the chain");
+    is_str(migate_tls_judge_chain(NULL, X509_V_OK, HOST, buf, sizeof(buf)),
+           "no peer certificate", "chain: no certificate");
+    X509_free(good);
+    X509_free(weak);
+    X509_free(wso2);
+}
+
 int main(void)
 {
     k_ca = EVP_RSA_gen(2048);
@@ -812,6 +850,7 @@ int main(void)
     test_certs();
     test_force();
     test_sessions();
+    test_chain();
 
     X509_free(ca);
     EVP_PKEY_free(k_ca);
