@@ -84,3 +84,19 @@ test: deps
 run: deps
 	$(MAKE) module pki
 	sh tools/demo
+
+# make install [DESTDIR=/scratch]: the module through apxs into httpd's
+# module directory, and the a2enmod files into Debian's mods-available
+# (then: a2enmod migate && apache2ctl configtest && systemctl reload
+# apache2).  DESTDIR prefixes every path, as for packaging.
+LIBEXECDIR     ?= $(shell $(APXS) -q LIBEXECDIR 2>/dev/null)
+MODS_AVAILABLE ?= /etc/apache2/mods-available
+DESTDIR        ?=
+
+install: $(MODULE)
+	install -d $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(MODS_AVAILABLE)
+	$(APXS) -S LIBEXECDIR=$(DESTDIR)$(LIBEXECDIR) -i -n migate $(MODULE)
+	sed 's|/usr/lib/apache2/modules/|$(LIBEXECDIR)/|' conf/migate.load \
+	    >$(DESTDIR)$(MODS_AVAILABLE)/migate.load
+	chmod 644 $(DESTDIR)$(MODS_AVAILABLE)/migate.load
+	install -m 644 conf/migate.conf $(DESTDIR)$(MODS_AVAILABLE)/migate.conf

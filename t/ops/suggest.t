@@ -1,0 +1,117 @@
+# tools/migate-suggest on a generated error log of an edge in report
+# mode: the suggested rules cover the traffic, identifiers collapse into
+# prefixes, methods are listed, the log's escapes are undone, and nothing
+# under the always-enforced denies is ever suggested.
+use strict;
+use warnings FATAL => 'all';
+
+use Apache::Test qw(-withtestmore);
+use File::Temp qw(tempdir);
+
+plan tests => 18;
+
+my $top = Apache::Test::vars('top_dir');
+my $tool = "$top/tools/migate-suggest";
+my $dir = tempdir('migate-suggest-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+my $n = 0;
+
+sub line {
+    my ($reason, $method, $path, $report) = @_;
+    $n++;
+    my $id = sprintf '3f1c2a4e-0000-4000-8000-%012d', $n;
+    return "[Tue Nov 24 10:00:00.000000 2026] [migate:warn] [pid 42:tid 43]"
+        . " [id $id] mod_migate.c(1): [client 10.0.0.1:5000] MIGATE0010:"
+        . " blocked reason=$reason id=$id method=$method path=\"$path\""
+        . ($report ? ' action=report' : '') . "\n";
+}
+
+my @log;
+push @log, line('not-allowed', 'GET', "/healthcare/doctors/$_", 1)
+    for 1 .. 5;
+push @log, line('not-allowed', 'POST', '/healthcare/appointments', 1);
+push @log, line('not-allowed', 'HEAD', '/healthcare/doctors/7', 1);
+push @log, line('not-allowed', 'GET',
+                '/orders/9b2e1f4c-1d2b-4c3a-9f00-0123456789ab/items', 1);
+push @log, line('not-allowed', 'DELETE', '/orders/42', 1);
+push @log, line('not-allowed', 'GET', '/testHealth', 1);
+push @log, line('not-allowed', 'GET', '/testHealth?x=1', 1);
+push @log, line('method', 'PUT', '/api/v1/users/17', 1);
+push @log, line('not-allowed', 'GET', "/catalog/$_/list", 1)
+    for qw(a b c d e f);
+push @log, line('not-allowed', 'GET', '/123/report', 1);
+# Escaped as mod_migate escapes: \" \\ and \xHH; %-encoded in the raw
+# target.  "caf\xc3\xa9" decodes to UTF-8 "café".
+push @log, line('not-allowed', 'GET', '/caf\\xc3\\xa9/menu', 1);
+push @log, line('not-allowed', 'GET', '/shop/%62ooks', 1);
+push @log, line('not-allowed', 'GET', '/q\\"uote/x', 1);
+# Always enforced: never suggested, whatever the log says.
+push @log, line('not-allowed', 'GET', $_, 1)
+    for '/services/Foo', '/SERVICES/x', '/management/login',
+        '/Dashboard/x', '/carbon/admin', '/FileUpload/x',
+        '/api/services/Foo', '/healthcare/../services/x',
+        '/%73ervices/x';
+# Not report lines: only with --all.
+push @log, line('not-allowed', 'GET', '/enforced/only', 0);
+push @log, "[Tue Nov 24 10:00:00 2026] [proxy:error] unrelated line\n";
+
+open my $fh, '>', "$dir/error_log" or die $!;
+print $fh @log;
+close $fh;
+
+my $out = `'$^X' '$tool' '$dir/error_log' 2>&1`;
+ok($? == 0, 'exit 0') or diag($out);
+my @rules = grep { /^MiGate/ } split /\n/, $out;
+my %rule = map { /^(\S+) (\S+) (\S+)$/ ? ($3 => "$1 $2") : () } @rules;
+
+is($rule{'/healthcare/doctors'}, 'MiGateAllow GET',
+   'numeric ids collapse; HEAD folds into GET');
+is($rule{'/healthcare/appointments'}, 'MiGateAllowExact POST',
+   'a path seen only exactly is an exact rule');
+is($rule{'/orders'}, 'MiGateAllow GET,DELETE',
+   'uuid and numeric segments collapse, methods merge in order');
+is($rule{'/testHealth'}, 'MiGateAllowExact GET', 'the query is ignored');
+is($rule{'/api/v1'}, 'MiGateAllow PUT', 'reason=method lines count');
+ok($out =~ /refused only for the method/, 'and are marked as such');
+is($rule{'/catalog'}, 'MiGateAllow GET',
+   'many second segments collapse into the first');
+ok(!grep({ m{^/catalog/} } keys %rule), 'and are not listed one by one');
+is($rule{'^/[0-9]+/report$'}, 'MiGateAllowMatch GET',
+   'a variable first segment gives an anchored regex');
+is($rule{'^/caf\\xc3\\xa9/menu$'}, 'MiGateAllowMatch GET',
+   'log escapes undone; a non-ASCII path becomes a byte regex');
+is($rule{'/shop/books'}, 'MiGateAllowExact GET',
+   'percent-encoding is decoded once');
+ok(!grep({ /"/ } @rules) && $rule{'^/q\\x22uote/x$'},
+   'no quote reaches a rule');
+ok(!grep({ m{services|management|dashboard|carbon|fileupload}i } @rules),
+   'nothing under the always-enforced denies');
+ok($out =~ /9 under the always-enforced denies/, 'and says how many');
+ok(!exists $rule{'/enforced/only'}, 'enforce-mode lines ignored...');
+
+my $all = `'$^X' '$tool' --all '$dir/error_log' 2>&1`;
+ok($all =~ m{^MiGateAllowExact GET /enforced/only$}m, '... unless --all')
+    or diag($all);
+
+# The suggestions are valid configuration as they stand.
+my $mods = '/usr/lib/apache2/modules';
+my $httpd = Apache::Test::vars('httpd') || '/usr/sbin/apache2';
+open my $cf, '>', "$dir/httpd.conf" or die $!;
+print $cf <<"EOC";
+ServerRoot "$dir"
+ServerName localhost
+Listen 127.0.0.1:1
+PidFile "$dir/httpd.pid"
+DefaultRuntimeDir "$dir"
+ErrorLog "$dir/httpd-error.log"
+LoadModule mpm_event_module $mods/mod_mpm_event.so
+LoadModule authz_core_module $mods/mod_authz_core.so
+LoadModule migate_module "$top/build/mod_migate.so"
+<VirtualHost 127.0.0.1:1>
+MiGate On
+$all
+</VirtualHost>
+EOC
+close $cf;
+my $t = `'$httpd' -t -f '$dir/httpd.conf' 2>&1`;
+ok($? == 0 && $t =~ /Syntax OK/, 'httpd -t accepts the suggested rules')
+    or diag($t);
