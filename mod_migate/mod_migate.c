@@ -45,6 +45,8 @@ static void migate_child(apr_pool_t *p, server_rec *s)
 static void migate_register_hooks(apr_pool_t *p)
 {
     static const char *const after_proxy[] = { "mod_proxy.c", NULL };
+    static const char *const before_unique_id[] = { "mod_unique_id.c",
+                                                    NULL };
 
     /* Compile policies and refuse plain-http backends where "apache2 -t"
      * sees it: check_config runs there, post_config does not. */
@@ -55,9 +57,11 @@ static void migate_register_hooks(apr_pool_t *p)
     ap_hook_child_init(migate_child, NULL, NULL, APR_HOOK_MIDDLE);
     /* Before anything else sees the request: give it its id (so that a
      * refused request has one too, and %L is set for the access log),
-     * check its headers and decide its raw target. */
-    ap_hook_post_read_request(migate_post_read_request, NULL, NULL,
-                              APR_HOOK_REALLY_FIRST);
+     * check its headers and decide its raw target.  Ahead of
+     * mod_unique_id even where another module (mod_security) pulls it
+     * forward, so that UNIQUE_ID is our id too. */
+    ap_hook_post_read_request(migate_post_read_request, NULL,
+                              before_unique_id, APR_HOOK_REALLY_FIRST);
     /* Serve our id to %L in ErrorLogFormat for internal redirects and
      * subrequests, ahead of mod_unique_id. */
     ap_hook_generate_log_id(migate_generate_log_id, NULL, NULL,

@@ -68,7 +68,7 @@ for my $c (@report) {
     my $m = mark_logs();
     my $r = req('edge_report', $c->[0], $c->[1]);
     my @b = blocked_since($m);
-    my @mi = mi_since($m);
+    my @mi = mi_since($m, 1);
     ok(@mi == 1);
     ok(@b == 1 && $b[0] =~ /blocked reason=\Q$c->[2]\E id=\S+ .* action=report/);
 }

@@ -15,25 +15,6 @@ plan tests => 35;
 my $re = uuid_re();
 my $valid = '0b7e2d5c-3f4a-4c1e-9a2b-6d8e0f1a2b3c';
 
-# MI writes its log line after it has sent the answer, so the line of a
-# request that passed may land after the sentinel mi_since() sends: wait
-# for the lines a test expects before taking MI's view, so that no late
-# line leaks into the next test.
-sub mi_lines {
-    my ($m) = @_;
-    open my $fh, '<:raw', t_logs() . '/mi_access.log' or return 0;
-    seek $fh, $m->{mi}, 0;
-    my $n = grep { !/sentinel-/ } <$fh>;
-    close $fh;
-    return $n;
-}
-
-sub mi_wait {
-    my ($m, $n) = @_;
-    wait_for(sub { mi_lines($m) >= $n }, 10);
-    return mi_since($m);
-}
-
 sub err_since {
     my ($m) = @_;
     blocked_since($m);      # waits until the access line is in
@@ -48,7 +29,7 @@ sub err_since {
 {
     my $m = mark_logs();
     my $r = req('edge_ids', 'GET', '/healthcare/x');
-    my @mi = mi_wait($m, 1);
+    my @mi = mi_since($m, 1);
     my @acc = grep { /^\S+\t\S+\t\d+\tGET \/healthcare\/x / }
         edge_access_since($m);
     my $id = $r->{headers}{'x-request-id'} // '';
@@ -97,7 +78,7 @@ for my $spoof ($valid, 'garbage', 'x|forged|corr', '%1b[31mred',
                uc $valid) {
     my $m = mark_logs();
     my $r = req('edge', 'GET', '/healthcare/x', activityid => $spoof);
-    my @mi = mi_wait($m, 1);
+    my @mi = mi_since($m, 1);
     ok(@mi == 1 && $mi[0]{id} =~ /^$re$/ && $mi[0]{id} ne lc $spoof
        && $mi[0]{id} eq ($r->{headers}{'x-request-id'} // ''));
 }
@@ -114,7 +95,7 @@ refused_ok('edge', 'GET', '/healthcare/x', 400, 'control-char',
     my $m = mark_logs();
     my $r = req('edge_trusted', 'GET', '/healthcare/x',
                 activityid => uc $valid);
-    my @mi = mi_wait($m, 1);
+    my @mi = mi_since($m, 1);
     my @acc = grep { /\tGET \/healthcare\/x / } edge_access_since($m);
     ok(@mi == 1 && $mi[0]{id} eq $valid);
     ok(($r->{headers}{'x-request-id'} // '') eq $valid);
@@ -123,7 +104,7 @@ refused_ok('edge', 'GET', '/healthcare/x', 400, 'control-char',
 for my $bad ('garbage', "$valid|x", "${valid}0", '0b7e2d5c3f4a4c1e9a2b6d8e0f1a2b3c') {
     my $m = mark_logs();
     my $r = req('edge_trusted', 'GET', '/healthcare/x', activityid => $bad);
-    my @mi = mi_wait($m, 1);
+    my @mi = mi_since($m, 1);
     ok(@mi == 1 && $mi[0]{id} =~ /^$re$/ && $mi[0]{id} ne $valid);
 }
 
@@ -133,7 +114,7 @@ for my $bad ('garbage', "$valid|x", "${valid}0", '0b7e2d5c3f4a4c1e9a2b6d8e0f1a2b
     my $m = mark_logs();
     my $r = raw_req('edge', "GET /healthcare/x HTTP/1.1\r\nHost: localhost\r\n"
                     . "activityid: x\r\n |forged|line\r\nConnection: close\r\n\r\n");
-    my @mi = mi_wait($m, 1);
+    my @mi = mi_since($m, 1);
     ok(@mi == 1 && $mi[0]{id} =~ /^$re$/);
 }
 
@@ -142,7 +123,7 @@ for my $bad ('garbage', "$valid|x", "${valid}0", '0b7e2d5c3f4a4c1e9a2b6d8e0f1a2b
 {
     my $m = mark_logs();
     my $r = req('edge_v7', 'GET', '/healthcare/x');
-    my @mi = mi_wait($m, 1);
+    my @mi = mi_since($m, 1);
     my $id = $r->{headers}{'x-request-id'} // '';
     ok($id =~ /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     ok(@mi == 1 && $mi[0]{id} eq '-');  # MI's format logs activityid
@@ -185,7 +166,7 @@ for my $bad ('garbage', "$valid|x", "${valid}0", '0b7e2d5c3f4a4c1e9a2b6d8e0f1a2b
     my $m = mark_logs();
     my $r = req('edge_noid', 'GET', '/healthcare/x',
                 activityid => "x|forged");
-    my @mi = mi_wait($m, 1);
+    my @mi = mi_since($m, 1);
     ok(@mi == 1 && $mi[0]{id} eq '-');
     ok(!exists $r->{headers}{'x-request-id'});
 }
@@ -194,7 +175,7 @@ for my $bad ('garbage', "$valid|x", "${valid}0", '0b7e2d5c3f4a4c1e9a2b6d8e0f1a2b
     my $m = mark_logs();
     req('edge_noid_trusted', 'GET', '/healthcare/x', activityid => $valid);
     req('edge_noid_trusted', 'GET', '/healthcare/y', activityid => 'x|y');
-    my @mi = mi_wait($m, 2);
+    my @mi = mi_since($m, 2);
     my ($x) = grep { $_->{request} =~ m{/healthcare/x } } @mi;
     my ($y) = grep { $_->{request} =~ m{/healthcare/y } } @mi;
     ok($x && $x->{id} eq $valid);
