@@ -451,16 +451,15 @@ static const char *build_policy(apr_pool_t *p, migate_srv_conf *sc)
     return NULL;
 }
 
-static const char *vhost_name(apr_pool_t *p, server_rec *s)
+const char *migate_vhost_name(apr_pool_t *p, const server_rec *s)
 {
-    if (s->defn_name) {
-        return apr_psprintf(p, "%s:%d (%s:%u)",
-                            s->server_hostname ? s->server_hostname : "*",
-                            s->port, s->defn_name, s->defn_line_number);
-    }
-    return apr_psprintf(p, "%s:%d",
+    unsigned port = s->addrs ? (unsigned)s->addrs->host_port
+                             : (unsigned)s->port;
+
+    return apr_psprintf(p, "%s:%u (%s:%d)",
                         s->server_hostname ? s->server_hostname : "*",
-                        s->port);
+                        port, s->defn_name ? s->defn_name : "main server",
+                        (int)s->defn_line_number);
 }
 
 int migate_compile_policies(apr_pool_t *p, server_rec *s)
@@ -479,7 +478,7 @@ int migate_compile_policies(apr_pool_t *p, server_rec *s)
         if (why) {
             ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_CRIT, 0, s,
                          "MIGATE0002: policy of %s: %s",
-                         vhost_name(p, vs), why);
+                         migate_vhost_name(p, vs), why);
             return !OK;
         }
         sc->index = gated++;
@@ -487,7 +486,7 @@ int migate_compile_policies(apr_pool_t *p, server_rec *s)
             ap_log_error(APLOG_MARK, APLOG_WARNING, 0, vs,
                          "MIGATE0003: MiGate On in %s with no allow rule: "
                          "every request will be refused%s",
-                         vhost_name(p, vs),
+                         migate_vhost_name(p, vs),
                          migate_cfg_report(sc) ? " (report mode: logged)"
                                                : "");
         }
@@ -496,7 +495,7 @@ int migate_compile_policies(apr_pool_t *p, server_rec *s)
                          "MIGATE0004: MiGateAllow / in %s allows every "
                          "path; only the built-in denies, MiGateDeny rules "
                          "and the /services block still apply",
-                         vhost_name(p, vs));
+                         migate_vhost_name(p, vs));
         }
     }
     return OK;

@@ -79,6 +79,8 @@ int migate_cfg_trusted(const migate_srv_conf *sc, const char *ip);
 void *migate_create_srv(apr_pool_t *p, server_rec *s);
 void *migate_merge_srv(apr_pool_t *p, void *basev, void *addv);
 extern const command_rec migate_cmds[];
+/* "host:port (file:line)" naming a server in start-up messages. */
+const char *migate_vhost_name(apr_pool_t *p, const server_rec *s);
 /* Compile every gated server's policy; log start-up warnings. */
 int migate_compile_policies(apr_pool_t *p, server_rec *s);
 

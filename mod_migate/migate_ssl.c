@@ -171,16 +171,6 @@ static int migate_verify(int ok, X509_STORE_CTX *store)
 /* ------------------------------------------------------------------ */
 /* Start-up: force the policy on the proxy contexts                   */
 
-static const char *vhost_name(apr_pool_t *p, const server_rec *s)
-{
-    return apr_psprintf(p, "%s:%u (%s:%d)",
-                        s->server_hostname ? s->server_hostname : "*",
-                        s->addrs ? (unsigned)s->addrs->host_port
-                                 : (unsigned)s->port,
-                        s->defn_name ? s->defn_name : "main server",
-                        (int)s->defn_line_number);
-}
-
 static int migate_init_server(server_rec *s, apr_pool_t *p, int is_proxy,
                               SSL_CTX *ctx)
 {
@@ -196,7 +186,7 @@ static int migate_init_server(server_rec *s, apr_pool_t *p, int is_proxy,
     if (migate_tls_force_ctx(ctx, &changed) != 0) {
         ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, s,
                      "MIGATE0020: cannot force the backend TLS policy on "
-                     "the proxy SSL context of %s", vhost_name(p, s));
+                     "the proxy SSL context of %s", migate_vhost_name(p, s));
         return !OK;
     }
     changed = apr_pstrdup(p, changed);
@@ -220,7 +210,7 @@ static int migate_init_server(server_rec *s, apr_pool_t *p, int is_proxy,
             ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, s,
                          "MIGATE0021: cannot attach the backend TLS verify "
                          "callback to the proxy SSL context of %s",
-                         vhost_name(p, s));
+                         migate_vhost_name(p, s));
             return !OK;
         }
         if (!(SSL_CTX_get_verify_mode(ctx) & SSL_VERIFY_PEER)) {
@@ -239,7 +229,7 @@ static int migate_init_server(server_rec *s, apr_pool_t *p, int is_proxy,
                      "MIGATE0022: MiGateBackendTLS strict on the proxy "
                      "context of %s: TLS 1.2+, suites %s, TLS 1.3 suites "
                      "%s, verified certificate; overridden: %s",
-                     vhost_name(p, s), MIGATE_TLS12_CIPHERS,
+                     migate_vhost_name(p, s), MIGATE_TLS12_CIPHERS,
                      MIGATE_TLS13_SUITES, *changed ? changed : "nothing");
     }
     return OK;
@@ -395,7 +385,7 @@ static void check_target(backend_walk *w, const char *what, const char *url)
     ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_CRIT, 0, NULL,
                  "MIGATE0023: %s %s in %s is not TLS: MiGateBackendTLS "
                  "strict requires https:// (or wss://) toward MI", what,
-                 url, vhost_name(w->p, w->s));
+                 url, migate_vhost_name(w->p, w->s));
 }
 
 int migate_check_backends(apr_pool_t *pconf, apr_pool_t *plog,
