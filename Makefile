@@ -100,3 +100,30 @@ install: $(MODULE)
 	    >$(DESTDIR)$(MODS_AVAILABLE)/migate.load
 	chmod 644 $(DESTDIR)$(MODS_AVAILABLE)/migate.load
 	install -m 644 conf/migate.conf $(DESTDIR)$(MODS_AVAILABLE)/migate.conf
+
+# make bench: figures, no pass or fail (docs/performance.md).  The micro
+# benchmark (no server: request id + canonical path + decision, ns and
+# callgrind instructions per decision, ns per request id) and the macro
+# one (wrk against bare mod_proxy, mod_migate, stock httpd and
+# ModSecurity + CRS edges on loopback), printed as one table, also kept
+# in build/bench/table.txt.  BENCH_SECONDS x BENCH_ROUNDS per edge.
+BENCH_SECONDS ?= 5
+BENCH_ROUNDS  ?= 3
+BENCH_CORE := $(SRC)/migate_core.c $(SRC)/migate_path.c \
+              $(SRC)/migate_rules.c $(SRC)/migate_uuid.c
+
+$(BUILD)/bench/%: bench/%.c $(BENCH_CORE) $(HEADERS)
+	@mkdir -p $(BUILD)/bench
+	$(CC) $(CORE_CFLAGS) -o $@ $< $(BENCH_CORE) $(APR_LIBS) $(LIBS) \
+	    $(EXTRA_LDFLAGS)
+
+bench: $(BUILD)/bench/bench_decide $(BUILD)/bench/bench_uuid
+	sh tools/install-deps wrk valgrind libapache2-mod-security2 \
+	    modsecurity-crs
+	$(MAKE) module pki
+	sh bench/run-micro $(BUILD)/bench >/dev/null
+	sh bench/run-macro $(BENCH_SECONDS) $(BENCH_ROUNDS) >/dev/null
+	@{ echo "mod_migate benchmark, $$(nproc) cores:" \
+	    "$$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)"; \
+	   cat $(BUILD)/bench/micro.txt $(BUILD)/bench/macro.txt; } \
+	    | tee $(BUILD)/bench/table.txt

@@ -421,7 +421,17 @@ size_t migate_query_decode(const char *query, size_t query_len, char *out)
     size_t i = 0, w = 0;
 
     while (i < query_len) {
-        if (q[i] == '%' && query_len - i > 2 && IS_HEX(q[i + 1])
+        /* copy the run up to the next '%' in one go */
+        const unsigned char *pct = memchr(q + i, '%', query_len - i);
+        size_t run = pct ? (size_t)(pct - q) - i : query_len - i;
+
+        memcpy(out + w, q + i, run);
+        w += run;
+        i += run;
+        if (i == query_len) {
+            break;
+        }
+        if (query_len - i > 2 && IS_HEX(q[i + 1])
             && IS_HEX(q[i + 2])) {
             out[w++] = (char)((HEX_OF(q[i + 1]) << 4) | HEX_OF(q[i + 2]));
             i += 3;

@@ -3,11 +3,15 @@
  * decision it makes on one request.  Pure: no httpd headers.
  *
  * The decision runs on every request, so its cost must not grow with the
- * number of rules: prefix and exact rules live in a segment trie (one hash
- * lookup per path segment), and regexes are merged into one JIT-compiled
- * alternation per method set.  Everything is built at configuration time
- * from the policy pool and only read afterwards, so all threads of all
- * children share it without locks.
+ * number of rules: prefix and exact rules live in a segment trie (one
+ * open-addressing table probe per path segment, with the segment's hash
+ * computed once), and regexes are merged into one JIT-compiled
+ * alternation per method set.  Regexes that begin with a literal segment
+ * ("^/orders/...", or "/orders/..." anywhere) are filed under that
+ * segment, so a request runs only the few whose literal its path
+ * contains; the rest form one general alternation per method set.
+ * Everything is built at configuration time from the policy pool and only
+ * read afterwards, so all threads of all children share it without locks.
  */
 #include <string.h>
 
@@ -26,9 +30,32 @@
 #define MARK_PREFIX 0x02    /* "/a/b": this path and everything below  */
 #define MARK_BELOW  0x04    /* "/a/b/": only what lies below           */
 
+/* An open-addressing hash table keyed by byte strings: the per-segment
+ * look-up of the trie and of the regex prefilter.  apr_hash_t costs an
+ * indirect hash call, a chained walk and a key copy per look-up; this
+ * table keeps the full hash next to the key, so a probe is one compare
+ * of two integers before any memcmp.  Case-insensitive tables (the deny
+ * trie) store lowercase keys and hash and compare the request's bytes
+ * folded to lowercase, so the path needs no lowercase copy. */
+typedef struct {
+    const char *key;            /* NULL: empty slot                    */
+    uint32_t hash;
+    uint32_t len;
+    void *val;
+} mg_slot;
+
+typedef struct {
+    mg_slot *slots;             /* NULL while empty                    */
+    uint32_t mask;              /* size - 1, size a power of two       */
+    uint32_t count;
+    uint32_t maxlen;            /* longest key: longer segments are not
+                                   hashed at all (a long segment would
+                                   cost more to hash than to skip)     */
+} mg_tab;
+
 typedef struct mg_node mg_node;
 struct mg_node {
-    apr_hash_t *kids;           /* segment bytes -> mg_node*, or NULL */
+    mg_tab kids;                /* segment bytes -> mg_node*           */
     unsigned marks;
     migate_methods_t exact_m;   /* union of the rules' method sets     */
     migate_methods_t prefix_m;
@@ -50,7 +77,19 @@ typedef struct {
     migate_methods_t methods;
     pcre2_code *combined;           /* NULL when nothing combinable */
     apr_array_header_t *alone;      /* of pcre2_code *              */
+    /* Required bytes: when every regex of the group names a byte that
+     * any match must contain (PCRE2's first or last code unit, in
+     * either case), a subject with none of them cannot match, and the
+     * group is not run (a call into PCRE2 costs more than the scan). */
+    int filtered;
+    unsigned char need[256];
 } mg_regex_group;
+
+/* The regexes filed under one literal segment, grouped by method set. */
+typedef struct {
+    apr_array_header_t *rules;      /* of mg_regex, while building  */
+    apr_array_header_t *groups;     /* of mg_regex_group, compiled  */
+} mg_re_bucket;
 
 struct migate_policy {
     apr_pool_t *pool;
@@ -58,7 +97,13 @@ struct migate_policy {
     mg_node *deny;              /* lowercase keys                      */
     apr_array_header_t *allow_re;   /* of mg_regex                     */
     apr_array_header_t *deny_re;    /* of mg_regex                     */
-    apr_array_header_t *allow_groups;   /* of mg_regex_group, compiled */
+    apr_array_header_t *allow_groups;   /* of mg_regex_group, compiled:
+                                           the regexes no prefilter
+                                           covers                     */
+    mg_tab re_first;            /* first segment -> mg_re_bucket*:
+                                   "^/seg/..." regexes                */
+    mg_tab re_any;              /* any segment -> mg_re_bucket*:
+                                   "/seg/..." regexes, unanchored     */
     mg_regex_group deny_group;
     apr_hash_t *services;       /* opened names, exact case            */
     int n_allow;                /* prefix, exact and regex allow rules */
@@ -96,18 +141,42 @@ static int ci_eq(const char *a, const char *b, size_t n)
     return 1;
 }
 
-/* Offset of the first "/services/" (any case) at or after from, or -1. */
+/* Branch-free ASCII lowercase: request bytes are folded while hashing
+ * and comparing, never copied. */
+static inline unsigned fold(unsigned c)
+{
+    return c | ((c - 'A' < 26u) << 5);
+}
+
+/* Offset of the first "/services/" (any case) at or after from, or -1.
+ * Runs up to four times per request over path and query: memchr jumps
+ * from '/' to '/' (one SIMD pass), and only the bytes after a '/' are
+ * compared.  fold() changes only 'A'-'Z', so fold(c) == 's' exactly when
+ * c is 's' or 'S'. */
 static long find_svc(const char *s, size_t len, size_t from)
 {
+    const char *p, *last;
     size_t i;
 
-    if (!s || len < SVC_DIR_LEN) {
+    if (!s || len < SVC_DIR_LEN || from > len - SVC_DIR_LEN) {
         return -1;
     }
-    for (i = from; i + SVC_DIR_LEN <= len; i++) {
-        if (s[i] == '/' && ci_eq(s + i, SVC_DIR, SVC_DIR_LEN)) {
-            return (long)i;
+    p = s + from;
+    last = s + len - SVC_DIR_LEN;
+    while (p <= last) {
+        p = memchr(p, '/', (size_t)(last - p) + 1);
+        if (!p) {
+            return -1;
         }
+        for (i = 1; i < SVC_DIR_LEN; i++) {
+            if (fold((unsigned char)p[i]) != (unsigned char)SVC_DIR[i]) {
+                break;
+            }
+        }
+        if (i == SVC_DIR_LEN) {
+            return (long)(p - s);
+        }
+        p++;
     }
     return -1;
 }
@@ -120,6 +189,122 @@ static migate_methods_t methods_union(migate_methods_t a, migate_methods_t b)
         return MIGATE_METHODS_ANY;
     }
     return a | b;
+}
+
+/* ---------------------------------------------------------------- */
+/* The open-addressing table                                         */
+
+#define FNV_BASIS 2166136261u
+#define FNV_PRIME 16777619u
+
+/* FNV-1a; ci folds ASCII letters first. */
+static inline uint32_t tab_hash(const char *s, size_t len, int ci)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    uint32_t h = FNV_BASIS;
+    size_t i;
+
+    if (ci) {
+        for (i = 0; i < len; i++) {
+            h = (h ^ fold(p[i])) * FNV_PRIME;
+        }
+    }
+    else {
+        for (i = 0; i < len; i++) {
+            h = (h ^ p[i]) * FNV_PRIME;
+        }
+    }
+    return h;
+}
+
+static inline int key_eq(const char *a, const char *b, size_t n, int ci)
+{
+    size_t i;
+
+    if (!ci) {
+        return memcmp(a, b, n) == 0;
+    }
+    /* a is the stored, already lowercase key */
+    for (i = 0; i < n; i++) {
+        if ((unsigned char)a[i] != fold((unsigned char)b[i])) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Look up a key whose hash the caller computed (tab_hash or the same
+ * steps inline). */
+static inline void *tab_get_h(const mg_tab *t, const char *s, size_t len,
+                              uint32_t h, int ci)
+{
+    uint32_t i;
+
+    if (len > t->maxlen || !t->count) {
+        return NULL;
+    }
+    for (i = h & t->mask; t->slots[i].key; i = (i + 1) & t->mask) {
+        const mg_slot *sl = &t->slots[i];
+        if (sl->hash == h && sl->len == len && key_eq(sl->key, s, len, ci)) {
+            return sl->val;
+        }
+    }
+    return NULL;
+}
+
+static void *tab_get(const mg_tab *t, const char *s, size_t len, int ci)
+{
+    if (len > t->maxlen || !t->count) {
+        return NULL;
+    }
+    return tab_get_h(t, s, len, tab_hash(s, len, ci), ci);
+}
+
+static void tab_put_slot(mg_slot *slots, uint32_t mask, const mg_slot *in)
+{
+    uint32_t i;
+
+    for (i = in->hash & mask; slots[i].key; i = (i + 1) & mask) {
+        ;
+    }
+    slots[i] = *in;
+}
+
+/* Insert a key that is not in the table yet (stored lowercase when ci).
+ * The table is kept at most half full, so probes stay short; tables
+ * grow only at configuration time. */
+static void tab_put(apr_pool_t *p, mg_tab *t, const char *key, size_t len,
+                    void *val, int ci)
+{
+    mg_slot in;
+
+    if (!t->slots || (t->count + 1) * 2 > t->mask + 1) {
+        uint32_t size = t->slots ? (t->mask + 1) * 2 : 4, i;
+        mg_slot *ns = apr_pcalloc(p, sizeof(mg_slot) * size);
+        for (i = 0; t->slots && i <= t->mask; i++) {
+            if (t->slots[i].key) {
+                tab_put_slot(ns, size - 1, &t->slots[i]);
+            }
+        }
+        t->slots = ns;
+        t->mask = size - 1;
+    }
+    in.key = apr_pstrmemdup(p, key, len);
+    if (ci) {
+        char *k = (char *)in.key;
+        size_t i;
+        for (i = 0; i < len; i++) {
+            k[i] = (char)fold((unsigned char)k[i]);
+        }
+    }
+    in.hash = tab_hash(in.key, len, 0);
+    in.len = (uint32_t)len;
+    in.val = val;
+    tab_put_slot(t->slots, t->mask, &in);
+    t->count++;
+    if (len > t->maxlen) {
+        t->maxlen = (uint32_t)len;
+    }
 }
 
 /* ---------------------------------------------------------------- */
@@ -265,19 +450,16 @@ static mg_node *node_make(apr_pool_t *p)
     return apr_pcalloc(p, sizeof(mg_node));
 }
 
+/* The deny trie gets lowercase patterns, so one table kind serves both
+ * tries at build time; only the look-up differs. */
 static mg_node *node_child(apr_pool_t *p, mg_node *n, const char *seg,
                            size_t len)
 {
-    mg_node *c;
+    mg_node *c = tab_get(&n->kids, seg, len, 0);
 
-    if (!n->kids) {
-        n->kids = apr_hash_make(p);
-    }
-    c = apr_hash_get(n->kids, seg, (apr_ssize_t)len);
     if (!c) {
         c = node_make(p);
-        apr_hash_set(n->kids, apr_pstrmemdup(p, seg, len),
-                     (apr_ssize_t)len, c);
+        tab_put(p, &n->kids, seg, len, c, 0);
     }
     return c;
 }
@@ -334,9 +516,10 @@ static void trie_insert(apr_pool_t *p, mg_node *root, const char *pat,
 
 /* Walk a canonical path.  Returns 1 when a rule matches and admits the
  * method (method NULL: any match counts); *matched says whether any rule
- * matched the path at all. */
+ * matched the path at all.  ci: the trie holds lowercase keys and the
+ * path is compared folded to lowercase. */
 static int trie_match(const mg_node *root, const char *path, size_t len,
-                      const char *method, size_t mlen, int *matched)
+                      const char *method, size_t mlen, int *matched, int ci)
 {
     const mg_node *n = root;
     const char *s = path + 1;
@@ -355,6 +538,7 @@ static int trie_match(const mg_node *root, const char *path, size_t len,
     for (;;) {
         const char *e;
         const mg_node *c;
+        uint32_t h;
 
         /* more of the path follows this node */
         if (n->marks & MARK_BELOW) {
@@ -363,14 +547,22 @@ static int trie_match(const mg_node *root, const char *path, size_t len,
         if (n != root && (n->marks & MARK_PREFIX)) {
             HIT(n->prefix_m);
         }
-        if (!n->kids) {
+        if (!n->kids.count) {
             return 0;
         }
-        e = memchr(s, '/', (size_t)(end - s));
-        if (!e) {
-            e = end;
+        /* find the segment's end and hash it in the same pass */
+        h = FNV_BASIS;
+        if (ci) {
+            for (e = s; e < end && *e != '/'; e++) {
+                h = (h ^ fold((unsigned char)*e)) * FNV_PRIME;
+            }
         }
-        c = apr_hash_get(n->kids, s, (apr_ssize_t)(e - s));
+        else {
+            for (e = s; e < end && *e != '/'; e++) {
+                h = (h ^ (unsigned char)*e) * FNV_PRIME;
+            }
+        }
+        c = tab_get_h(&n->kids, s, (size_t)(e - s), h, ci);
         if (!c) {
             return 0;
         }
@@ -470,6 +662,17 @@ static int group_match(const mg_regex_group *g, const char *s, size_t len)
 {
     int i, rc, err = 0;
 
+    if (g->filtered) {
+        const unsigned char *u = (const unsigned char *)s;
+        size_t k;
+        for (k = 0; k < len && !g->need[u[k]]; k++) {
+            ;
+        }
+        if (k == len) {
+            return 0;
+        }
+    }
+
     if (g->combined) {
         rc = re_match(g->combined, s, len);
         if (rc == 1) {
@@ -489,6 +692,34 @@ static int group_match(const mg_regex_group *g, const char *s, size_t len)
     return err ? -1 : 0;
 }
 
+/* Add a regex's required byte to the group's filter, or turn the filter
+ * off when the regex has none.  Both cases are added: the deny regexes
+ * are caseless, and an allow regex may set (?i) itself. */
+static void need_add(mg_regex_group *g, const pcre2_code *code)
+{
+    uint32_t type = 0, cu = 0;
+
+    if (pcre2_pattern_info(code, PCRE2_INFO_LASTCODETYPE, &type) != 0
+        || type != 1
+        || pcre2_pattern_info(code, PCRE2_INFO_LASTCODEUNIT, &cu) != 0) {
+        if (pcre2_pattern_info(code, PCRE2_INFO_FIRSTCODETYPE, &type) != 0
+            || type != 1
+            || pcre2_pattern_info(code, PCRE2_INFO_FIRSTCODEUNIT, &cu) != 0) {
+            g->filtered = 0;
+            return;
+        }
+    }
+    if (cu > 0xff) {
+        g->filtered = 0;
+        return;
+    }
+    g->need[cu] = 1;
+    g->need[fold(cu)] = 1;
+    if (cu >= 'a' && cu <= 'z') {
+        g->need[cu - ('a' - 'A')] = 1;
+    }
+}
+
 /* Build one group from the regexes of list that have this method set
  * (all of them when all is set). */
 static void group_build(migate_policy *pol, mg_regex_group *g,
@@ -503,12 +734,15 @@ static void group_build(migate_policy *pol, mg_regex_group *g,
     g->methods = methods;
     g->combined = NULL;
     g->alone = apr_array_make(p, 2, sizeof(pcre2_code *));
+    g->filtered = 1;
+    memset(g->need, 0, sizeof(g->need));
     parts = apr_palloc(p, sizeof(struct iovec) * (list->nelts * 3 + 1));
     for (i = 0; i < list->nelts; i++) {
         const mg_regex *r = &APR_ARRAY_IDX(list, i, mg_regex);
         if (!all && r->methods != methods) {
             continue;
         }
+        need_add(g, r->code);
         if (!r->combinable) {
             APR_ARRAY_PUSH(g->alone, pcre2_code *) = r->code;
             continue;
@@ -545,6 +779,169 @@ static void group_build(migate_policy *pol, mg_regex_group *g,
                     APR_ARRAY_PUSH(g->alone, pcre2_code *) = r->code;
                 }
             }
+        }
+    }
+}
+
+/* The groups (one per method set) of a list of regexes. */
+static apr_array_header_t *groups_build(migate_policy *pol,
+                                        const apr_array_header_t *list)
+{
+    apr_array_header_t *gs = apr_array_make(pol->pool, 2,
+                                            sizeof(mg_regex_group));
+    int i, j;
+
+    for (i = 0; i < list->nelts; i++) {
+        migate_methods_t m = APR_ARRAY_IDX(list, i, mg_regex).methods;
+        int seen = 0;
+        for (j = 0; j < i; j++) {
+            if (APR_ARRAY_IDX(list, j, mg_regex).methods == m) {
+                seen = 1;
+                break;
+            }
+        }
+        if (!seen) {
+            group_build(pol, apr_array_push(gs), list, m, 0, 0);
+        }
+    }
+    return gs;
+}
+
+/*
+ * The literal prefilter.  A regex can only match a canonical path at a
+ * place where its leading literal occurs.  When that literal is "/seg/"
+ * (a whole segment between two slashes), the match needs a path segment
+ * equal to seg followed by '/': the first segment for a regex anchored
+ * with '^', any segment otherwise.  Such regexes are filed in a table
+ * under seg, and a request looks up its own segments instead of running
+ * them all.  Returns seg's length (0: no usable literal, the regex goes
+ * to the general groups), sets *seg and *anchored.
+ *
+ * The scan errs on the side of 0: a top-level '|' (the literal would
+ * bind only one alternative), \Q, and extended mode (whose comments
+ * hide structure from this scan) are not filtered.
+ */
+static size_t regex_key(const char *pat, const char **seg, int *anchored)
+{
+    const char *s, *lit;
+    size_t n, k;
+    int depth = 0;
+
+    for (s = pat; *s; s++) {
+        if (*s == '\\') {
+            if (s[1] == 'Q') {
+                return 0;
+            }
+            if (s[1]) {
+                s++;
+            }
+        }
+        else if (*s == '[') {
+            /* a class: ']' first (or after '^') is literal */
+            s++;
+            if (*s == '^') {
+                s++;
+            }
+            if (*s == ']') {
+                s++;
+            }
+            for (; *s && *s != ']'; s++) {
+                if (*s == '\\' && s[1]) {
+                    s++;
+                }
+                else if (*s == '[' && s[1] == ':') {
+                    const char *e = strstr(s + 2, ":]");
+                    if (!e) {
+                        return 0;
+                    }
+                    s = e + 1;
+                }
+            }
+            if (!*s) {
+                return 0;
+            }
+        }
+        else if (*s == '(') {
+            depth++;
+            if (s[1] == '?') {
+                const char *t = s + 2;
+                while ((*t >= 'a' && *t <= 'z') || (*t >= 'A' && *t <= 'Z')
+                       || *t == '-' || *t == '^') {
+                    if (*t == 'x') {
+                        return 0;
+                    }
+                    t++;
+                }
+            }
+        }
+        else if (*s == ')') {
+            depth--;
+        }
+        else if (*s == '|' && depth == 0) {
+            return 0;
+        }
+    }
+    lit = pat;
+    *anchored = *lit == '^';
+    if (*anchored) {
+        lit++;
+    }
+    for (n = 0; lit[n] > 0x20 && lit[n] < 0x7f
+                && !strchr("\\^$.[|()?*+{", lit[n]); n++) {
+        ;
+    }
+    if (n && lit[n] && strchr("?*+{", lit[n])) {
+        n--;    /* the quantifier binds the last literal byte */
+    }
+    if (n < 3 || lit[0] != '/') {
+        return 0;
+    }
+    for (k = 1; k < n && lit[k] != '/'; k++) {
+        ;
+    }
+    if (k == n || k == 1) {
+        return 0;
+    }
+    *seg = lit + 1;
+    return k - 1;
+}
+
+/* File the allow regexes: under a segment where regex_key finds one,
+ * else in the general list. */
+static void regex_file(migate_policy *pol, apr_array_header_t *general)
+{
+    int i;
+
+    for (i = 0; i < pol->allow_re->nelts; i++) {
+        const mg_regex *r = &APR_ARRAY_IDX(pol->allow_re, i, mg_regex);
+        const char *seg = NULL;
+        int anchored = 0;
+        size_t n = regex_key(r->pattern, &seg, &anchored);
+        mg_tab *t = anchored ? &pol->re_first : &pol->re_any;
+        mg_re_bucket *b;
+
+        if (!n) {
+            *(mg_regex *)apr_array_push(general) = *r;
+            continue;
+        }
+        b = tab_get(t, seg, n, 0);
+        if (!b) {
+            b = apr_pcalloc(pol->pool, sizeof(*b));
+            b->rules = apr_array_make(pol->pool, 2, sizeof(mg_regex));
+            tab_put(pol->pool, t, seg, n, b, 0);
+        }
+        *(mg_regex *)apr_array_push(b->rules) = *r;
+    }
+}
+
+static void buckets_build(migate_policy *pol, mg_tab *t)
+{
+    uint32_t i;
+
+    for (i = 0; t->slots && i <= t->mask; i++) {
+        if (t->slots[i].key) {
+            mg_re_bucket *b = t->slots[i].val;
+            b->groups = groups_build(pol, b->rules);
         }
     }
 }
@@ -667,27 +1064,16 @@ void migate_policy_set_metadata(migate_policy *pol, int on)
 
 const char *migate_policy_compile(migate_policy *pol)
 {
-    int i, j;
+    apr_array_header_t *general;
 
     if (pol->compiled) {
         return NULL;
     }
-    pol->allow_groups = apr_array_make(pol->pool, 2, sizeof(mg_regex_group));
-    for (i = 0; i < pol->allow_re->nelts; i++) {
-        migate_methods_t m = APR_ARRAY_IDX(pol->allow_re, i,
-                                           mg_regex).methods;
-        int seen = 0;
-        for (j = 0; j < i; j++) {
-            if (APR_ARRAY_IDX(pol->allow_re, j, mg_regex).methods == m) {
-                seen = 1;
-                break;
-            }
-        }
-        if (!seen) {
-            mg_regex_group *g = apr_array_push(pol->allow_groups);
-            group_build(pol, g, pol->allow_re, m, 0, 0);
-        }
-    }
+    general = apr_array_make(pol->pool, 4, sizeof(mg_regex));
+    regex_file(pol, general);
+    pol->allow_groups = groups_build(pol, general);
+    buckets_build(pol, &pol->re_first);
+    buckets_build(pol, &pol->re_any);
     group_build(pol, &pol->deny_group, pol->deny_re, MIGATE_METHODS_ANY, 1,
                 PCRE2_CASELESS);
     pol->compiled = 1;
@@ -709,7 +1095,11 @@ static int is_meta_name(const char *n, size_t len)
     };
     size_t i;
 
-    if (len >= 3 && ci_eq(n, "xsd", 3)) {
+    /* most parameters start with none of x, w, i, s, p */
+    if (len < 3 || !strchr("xwisp", (int)fold((unsigned char)n[0]))) {
+        return 0;
+    }
+    if (ci_eq(n, "xsd", 3)) {
         return 1;
     }
     for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -765,10 +1155,10 @@ static migate_reason_e gate(const migate_policy *pol,
     size_t qlen = q ? rq->query_len : 0;
     const char *method = rq->method ? rq->method : "";
     size_t mlen = rq->method ? rq->method_len : 0;
-    char *canon, *dq = NULL, *low;
-    size_t clen = 0, dqlen = 0, i;
+    char *canon, *dq = NULL;
+    size_t clen = 0, dqlen = 0;
     migate_reason_e r;
-    int svc_exact = 0, matched = 0;
+    int svc_exact = 0, matched = 0, same;
 
     *svc_ok = 0;
     v->reason = MIGATE_PASS;
@@ -789,17 +1179,22 @@ static migate_reason_e gate(const migate_policy *pol,
     }
     v->canon = canon;
     v->canon_len = clen;
-    if (q) {
+    /* Without a '%' the decoded query is the query itself: every check
+     * below that looks at dq would repeat the one on q. */
+    if (q && memchr(q, '%', qlen)) {
         dq = apr_palloc(p, qlen + 1);
         dqlen = migate_query_decode(q, qlen, dq);
     }
 
     /* 3. services, as MI dispatches them: "/services/" anywhere in the
      * raw target, and the name is what follows the first one */
+    /* Most targets are their own canonical path: one scan serves both. */
+    same = clen == rlen && memcmp(canon, rp, clen) == 0;
     if ((clen >= 9 && ci_eq(canon, "/services", 9)
          && (clen == 9 || canon[9] == '/'))
         || find_svc(rp, rlen, 0) >= 0 || find_svc(q, qlen, 0) >= 0
-        || find_svc(canon, clen, 0) >= 0 || find_svc(dq, dqlen, 0) >= 0) {
+        || (!same && find_svc(canon, clen, 0) >= 0)
+        || find_svc(dq, dqlen, 0) >= 0) {
         const char *name = canon + SVC_DIR_LEN;
         size_t nlen = 0, hl;
 
@@ -832,18 +1227,17 @@ static migate_reason_e gate(const migate_policy *pol,
     }
 
     /* 5. hard denies, any case */
-    low = apr_palloc(p, clen + 1);
-    for (i = 0; i < clen; i++) {
-        low[i] = (char)lc((unsigned char)canon[i]);
-    }
-    low[clen] = '\0';
-    if (trie_match(pol->deny, low, clen, NULL, 0, &matched)) {
+    if (trie_match(pol->deny, canon, clen, NULL, 0, &matched, 1)) {
         return MIGATE_R_HARD_DENY;
     }
     if (pol->deny_re->nelts) {
         const char *raw = rp;
         size_t tlen = rlen;
-        if (q) {
+        if (q && q == rp + rlen + 1 && rp[rlen] == '?') {
+            /* the usual case: path and query are still one string */
+            tlen = rlen + qlen + 1;
+        }
+        else if (q) {
             char *t = apr_palloc(p, rlen + qlen + 2);
             memcpy(t, rp, rlen);
             t[rlen] = '?';
@@ -853,9 +1247,11 @@ static migate_reason_e gate(const migate_policy *pol,
             tlen = rlen + qlen + 1;
         }
         if (pol->compiled) {
-            /* a regex that cannot be run denies: fail closed */
+            /* A regex that cannot be run denies: fail closed.  Most
+             * targets are their own canonical path: match that once. */
             if (group_match(&pol->deny_group, canon, clen) != 0
-                || group_match(&pol->deny_group, raw, tlen) != 0) {
+                || ((!same || q)
+                    && group_match(&pol->deny_group, raw, tlen) != 0)) {
                 return MIGATE_R_HARD_DENY;
             }
         }
@@ -874,6 +1270,72 @@ static migate_reason_e gate(const migate_policy *pol,
     return MIGATE_PASS;
 }
 
+/* Run the groups whose method set admits the method (admit 1) or does
+ * not (admit 0); 1 as soon as one matches. */
+static int groups_run(const apr_array_header_t *gs, const char *method,
+                      size_t mlen, const char *canon, size_t clen, int admit)
+{
+    int i;
+
+    for (i = 0; i < gs->nelts; i++) {
+        const mg_regex_group *g = &APR_ARRAY_IDX(gs, i, mg_regex_group);
+        if (!migate_methods_admit(g->methods, method, mlen) == !admit
+            && group_match(g, canon, clen) == 1) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The compiled allow regexes: the general groups, the bucket of the
+ * first segment, and the buckets of every segment followed by '/'. */
+static int regex_allow(const migate_policy *pol, const char *method,
+                       size_t mlen, const char *canon, size_t clen,
+                       int admit)
+{
+    const mg_re_bucket *b, *seen[8];
+    const char *s = canon + 1, *end = canon + clen, *e;
+    int nseen = 0, i;
+
+    if (groups_run(pol->allow_groups, method, mlen, canon, clen, admit)) {
+        return 1;
+    }
+    if (clen < 3) {
+        return 0;
+    }
+    e = memchr(s, '/', (size_t)(end - s));
+    if (e && pol->re_first.count) {
+        b = tab_get(&pol->re_first, s, (size_t)(e - s), 0);
+        if (b && groups_run(b->groups, method, mlen, canon, clen, admit)) {
+            return 1;
+        }
+    }
+    if (!pol->re_any.count) {
+        return 0;
+    }
+    while (e) {
+        b = tab_get(&pol->re_any, s, (size_t)(e - s), 0);
+        if (b) {
+            /* a segment that repeats would run its bucket again */
+            for (i = 0; i < nseen && seen[i] != b; i++) {
+                ;
+            }
+            if (i == nseen) {
+                if (groups_run(b->groups, method, mlen, canon, clen,
+                               admit)) {
+                    return 1;
+                }
+                if (nseen < 8) {
+                    seen[nseen++] = b;
+                }
+            }
+        }
+        s = e + 1;
+        e = memchr(s, '/', (size_t)(end - s));
+    }
+    return 0;
+}
+
 /* Step 6: the allowlist.  A regex that cannot be run does not allow. */
 static migate_reason_e allowlist(const migate_policy *pol,
                                  const char *method, size_t mlen,
@@ -881,24 +1343,15 @@ static migate_reason_e allowlist(const migate_policy *pol,
 {
     int matched = 0, i;
 
-    if (trie_match(pol->allow, canon, clen, method, mlen, &matched)) {
+    if (trie_match(pol->allow, canon, clen, method, mlen, &matched, 0)) {
         return MIGATE_PASS;
     }
     if (pol->compiled) {
-        const apr_array_header_t *gs = pol->allow_groups;
-        for (i = 0; i < gs->nelts; i++) {
-            const mg_regex_group *g = &APR_ARRAY_IDX(gs, i, mg_regex_group);
-            if (migate_methods_admit(g->methods, method, mlen)
-                && group_match(g, canon, clen) == 1) {
-                return MIGATE_PASS;
-            }
+        if (regex_allow(pol, method, mlen, canon, clen, 1)) {
+            return MIGATE_PASS;
         }
-        for (i = 0; !matched && i < gs->nelts; i++) {
-            const mg_regex_group *g = &APR_ARRAY_IDX(gs, i, mg_regex_group);
-            if (!migate_methods_admit(g->methods, method, mlen)
-                && group_match(g, canon, clen) == 1) {
-                matched = 1;
-            }
+        if (!matched && regex_allow(pol, method, mlen, canon, clen, 0)) {
+            matched = 1;
         }
     }
     else {

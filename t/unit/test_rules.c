@@ -1,11 +1,15 @@
 /*
  * test_rules.c - unit tests of the compiled policy (migate_rules.c):
  * a table of requests against a few fixed policies, rule and service
- * name checks, and a randomised comparison of the segment trie against
- * a plain linear matcher written here.
+ * name checks, and randomised comparisons against plain linear matchers
+ * written here: of the segment trie, and of the regex prefilters (literal
+ * segment buckets, required bytes) against running every regex alone.
  */
 #include <stdlib.h>
 #include <string.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
 
 #include <apr_general.h>
 #include <apr_pools.h>
@@ -704,10 +708,152 @@ static void test_random(apr_pool_t *p, int nrules, int npaths,
     free(rules);
 }
 
+/* ---------------------------------------------------------------- */
+/* Randomised regexes against running each one alone                 */
+
+/* Shapes that exercise the prefilter's every branch: literal segments
+ * anchored and floating, quantifiers that cut the literal, top-level
+ * alternations, classes, inline options, and regexes with no literal.
+ * %d is replaced by small numbers so that paths hit them often. */
+static const char *const re_shapes[] = {
+    "^/s%d/s%d",            "^/s%d/s%d$",          "^/s%d/",
+    "^/s%d/[a-z0-9]+$",     "^/s%d/s%d(/.*)?$",    "/s%d/s%d$",
+    "/s%d/",                "/s%d/[0-9]+$",        "^/s%d/|^/S%d$",
+    "/s%d/|s%d$",           "^/s%d?/s%d",          "^/s%d/s%d*",
+    "^/s%d/s%d{1,2}",       "^/s%d/s%d+/",         "(?i)^/s%d/s%d",
+    "^/s%d/(?i)s%d",        "^/s(%d|%d)/",         "^(/s%d)+/s%d",
+    "s%d$",                 "^/S%d/[^/]*$",        "[/]s%d/s%d",
+    "^/s%d/[]/]s%d",        "^/s%d/[[:digit:]]|s%d", "/s%d/s%d\\b",
+    "^/s%d/(?x) s%d # | x", "^/s%d/(a|b)|/s%d/",   "\\.json$",
+    "^/s%d\\/s%d/",       "^/s%d/.s%d",          "^/(?:s%d|s%d)/",
+};
+#define N_SHAPES (int)(sizeof(re_shapes) / sizeof(re_shapes[0]))
+
+static void test_random_regex(apr_pool_t *p, int nrules, int npaths,
+                              unsigned alpha)
+{
+    apr_pool_t *pp, *rp;
+    pcre2_code **codes = calloc((size_t)nrules, sizeof(pcre2_code *));
+    migate_methods_t *ms = calloc((size_t)nrules, sizeof(*ms));
+    pcre2_code *deny[2];
+    pcre2_match_data *md = pcre2_match_data_create(1, NULL);
+    migate_policy *pol;
+    int i, j, bad = 0, pass = 0, method = 0, na = 0, hd = 0;
+
+    apr_pool_create(&pp, p);
+    apr_pool_create(&rp, p);
+    pol = migate_policy_make(pp);
+    for (i = 0; i < nrules; i++) {
+        char pat[96];
+        int ec;
+        PCRE2_SIZE off;
+        const char *err;
+
+        snprintf(pat, sizeof(pat), re_shapes[rnd(N_SHAPES)], rnd(alpha),
+                 rnd(alpha));
+        ms[i] = rnd(2) ? 0 : (migate_methods_t)(rnd(0x7f) + 1);
+        codes[i] = pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED,
+                                 PCRE2_NEVER_UTF | PCRE2_NEVER_BACKSLASH_C,
+                                 &ec, &off, NULL);
+        err = migate_policy_allow(pol, MIGATE_RULE_REGEX, pat, ms[i]);
+        if (err || !codes[i]) {
+            diag("random regex %s: %s", pat, err ? err : "reference");
+            bad++;
+        }
+    }
+    /* deny regexes with and without a required byte */
+    deny[0] = pcre2_compile((PCRE2_SPTR)"/s1/s2/", PCRE2_ZERO_TERMINATED,
+                            PCRE2_CASELESS, &i, &(PCRE2_SIZE){0}, NULL);
+    deny[1] = pcre2_compile((PCRE2_SPTR)"\\.(bak|old)$",
+                            PCRE2_ZERO_TERMINATED, PCRE2_CASELESS, &i,
+                            &(PCRE2_SIZE){0}, NULL);
+    must(migate_policy_deny(pol, MIGATE_RULE_REGEX, "/s1/s2/"), "deny");
+    must(migate_policy_deny(pol, MIGATE_RULE_REGEX, "\\.(bak|old)$"),
+         "deny");
+    must(migate_policy_compile(pol), "compile random regex");
+    for (j = 0; j < npaths; j++) {
+        char path[128];
+        const char *m = req_methods[rnd(8)];
+        migate_verdict_t v;
+        migate_reason_e got, want;
+        int matched = 0, admitted = 0;
+        size_t n;
+
+        rand_path(path, sizeof(path), alpha, 0, 5);
+        n = strlen(path);
+        if (n > 1 && path[n - 1] == '/') {
+            /* keep the path canonical: what is appended starts a
+             * segment or extends the last one */
+            path[--n] = '\0';
+        }
+        switch (rnd(8)) {
+        case 0:
+            snprintf(path + n, sizeof(path) - n, "%s", ".json");
+            break;
+        case 1:
+            snprintf(path + n, sizeof(path) - n, "%s", ".BAK");
+            break;
+        case 2:
+            snprintf(path + n, sizeof(path) - n, "/a");
+            break;
+        default:
+            break;
+        }
+        n = strlen(path);
+        if (pcre2_match(deny[0], (PCRE2_SPTR)path, n, 0, 0, md, NULL) >= 0
+            || pcre2_match(deny[1], (PCRE2_SPTR)path, n, 0, 0, md,
+                           NULL) >= 0) {
+            want = HD;
+        }
+        else {
+            for (i = 0; i < nrules && !admitted; i++) {
+                if (codes[i] && pcre2_match(codes[i], (PCRE2_SPTR)path, n,
+                                            0, 0, md, NULL) >= 0) {
+                    matched = 1;
+                    admitted = migate_methods_admit(ms[i], m, strlen(m));
+                }
+            }
+            want = admitted ? PASS : matched ? ME : NA;
+        }
+        got = decide_target(pol, m, path, rp, &v);
+        if (got != want) {
+            if (bad < 10) {
+                diag("random regex %d rules: %s %s got %s want %s", nrules,
+                     m, path, migate_reason_name(got),
+                     migate_reason_name(want));
+            }
+            bad++;
+        }
+        pass += want == PASS;
+        method += want == ME;
+        na += want == NA;
+        hd += want == HD;
+        apr_pool_clear(rp);
+    }
+    ok(bad == 0, "random regex: %d rules, %d paths agree with running "
+       "each regex alone (%d pass, %d method, %d not-allowed, %d deny)",
+       nrules, npaths, pass, method, na, hd);
+    if (nrules >= 100) {
+        ok(pass > 0 && na > 0 && method > 0 && hd > 0,
+           "random regex: %d rules exercise every outcome", nrules);
+    }
+    for (i = 0; i < nrules; i++) {
+        pcre2_code_free(codes[i]);
+    }
+    pcre2_code_free(deny[0]);
+    pcre2_code_free(deny[1]);
+    pcre2_match_data_free(md);
+    apr_pool_destroy(pp);
+    apr_pool_destroy(rp);
+    free(codes);
+    free(ms);
+}
+
 int main(void)
 {
     apr_pool_t *p, *scratch;
     migate_policy *pols[P__N];
+    int i;
 
     apr_initialize();
     apr_pool_create(&p, NULL);
@@ -733,6 +879,11 @@ int main(void)
     test_random(p, 10, 5000, 3);
     test_random(p, 1000, 5000, 40);
     test_random(p, 10000, 5000, 300);
+    for (i = 0; i < 20; i++) {
+        test_random_regex(p, 1 + (int)rnd(12), 400, 4);
+    }
+    test_random_regex(p, 100, 3000, 6);
+    test_random_regex(p, 400, 3000, 30);
 
     apr_pool_destroy(p);
     apr_terminate();

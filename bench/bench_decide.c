@@ -1,0 +1,293 @@
+/*
+ * bench_decide.c - what the gate costs per request without a server:
+ * one request id, the canonical path and the policy decision, exactly
+ * the core calls the post_read_request hook makes.
+ *
+ * Policies of 10, 1,000 and 10,000 prefix/exact rules, each with 100
+ * allow regexes and a few deny rules; three requests per policy:
+ *
+ *   allowed   GET of a path below one prefix rule
+ *   refused   GET of a path no rule allows (trie miss, every regex run)
+ *   worst     a long target that takes every slow path: escapes, UTF-8,
+ *             ';' parameters, dot segments, doubled slashes, a long query
+ *             with escapes (decoded for the services and metadata checks,
+ *             and the raw target matched against the deny regexes); it
+ *             walks deep into the trie before missing, then every regex
+ *             runs, unanchored ones at every '/'.
+ *
+ * Prints one line per case: "decide <rules> <case> <ns/decision>
+ * <verdict>".  Under valgrind --tool=callgrind with --collect-atstart=no
+ * it collects only the timed loops and dumps one profile per case
+ * (named "<rules>-<case>"), which bench/run-micro divides by the count.
+ * Prints figures only; no pass or fail.
+ *
+ *   bench_decide [count] [rules...]   (default 1000000; 10 1000 10000)
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <apr_general.h>
+#include <apr_pools.h>
+#include <apr_strings.h>
+
+#include "migate_path.h"
+#include "migate_rules.h"
+#include "migate_uuid.h"
+
+#if defined(__has_include) && !defined(BENCH_NO_CALLGRIND)
+#if __has_include(<valgrind/callgrind.h>)
+#include <valgrind/callgrind.h>
+#define HAVE_CALLGRIND 1
+#endif
+#endif
+#ifndef HAVE_CALLGRIND
+#define CALLGRIND_ZERO_STATS
+#define CALLGRIND_TOGGLE_COLLECT
+#define CALLGRIND_DUMP_STATS_AT(s) ((void)(s))
+#endif
+
+#define N_REGEX 100
+
+static double now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+static void must(const char *err, const char *what)
+{
+    if (err) {
+        fprintf(stderr, "bench_decide: %s: %s\n", what, err);
+        exit(1);
+    }
+}
+
+/* Groups of services, about 100 rules per group: a realistic fan-out
+ * (a few hundred API contexts, each with its resources). */
+static int n_groups(int nrules)
+{
+    return nrules >= 200 ? nrules / 100 : 2;
+}
+
+static migate_policy *build(apr_pool_t *p, int nrules)
+{
+    migate_policy *pol = migate_policy_make(p);
+    migate_methods_t get_head, rw;
+    const char *bad;
+    size_t badlen;
+    int g = n_groups(nrules), k;
+    char pat[160];
+
+    must(migate_methods_parse("GET,HEAD", &get_head, &bad, &badlen),
+         "methods");
+    must(migate_methods_parse("GET,POST,PUT,DELETE", &rw, &bad, &badlen),
+         "methods");
+    for (k = 0; k < nrules; k++) {
+        migate_rule_kind_e kind = MIGATE_RULE_PREFIX;
+        migate_methods_t m = k % 3 == 0 ? get_head : k % 3 == 1 ? rw : 0;
+
+        switch (k % 10) {
+        case 0:
+            /* exact status resources */
+            snprintf(pat, sizeof(pat), "/api/g%d/svc%d/status", k % g, k);
+            kind = MIGATE_RULE_EXACT;
+            break;
+        case 1:
+            /* deep rules: the worst path walks these before missing */
+            snprintf(pat, sizeof(pat), "/api/g%d/svc%d/v2/orders/items/",
+                     k % g, k);
+            break;
+        default:
+            snprintf(pat, sizeof(pat), "/api/g%d/svc%d", k % g, k);
+            break;
+        }
+        must(migate_policy_allow(pol, kind, pat, m), pat);
+    }
+    for (k = 0; k < N_REGEX; k++) {
+        /* most regexes anchored under their own context, a fifth
+         * unanchored (the costly kind: tried at every '/') */
+        if (k % 5 == 4) {
+            snprintf(pat, sizeof(pat), "/rx%d/[0-9]+/lines$", k);
+        }
+        else {
+            snprintf(pat, sizeof(pat),
+                     "^/ctx%d/v[0-9]+/(orders|customers)/[0-9]+$", k);
+        }
+        must(migate_policy_allow(pol, MIGATE_RULE_REGEX, pat,
+                                 k % 2 ? get_head : 0), pat);
+    }
+    must(migate_policy_deny(pol, MIGATE_RULE_PREFIX, "/api/internal"),
+         "deny");
+    must(migate_policy_deny(pol, MIGATE_RULE_PREFIX, "/api/g0/svc0/admin"),
+         "deny");
+    must(migate_policy_deny(pol, MIGATE_RULE_REGEX, "/\\.git(/|$)"),
+         "deny re");
+    must(migate_policy_deny(pol, MIGATE_RULE_REGEX, "\\.(bak|old|swp)$"),
+         "deny re");
+    must(migate_policy_service(pol, "OrderProxy"), "service");
+    must(migate_policy_compile(pol), "compile");
+    return pol;
+}
+
+typedef struct {
+    const char *name;
+    const char *method;
+    char target[1024];
+} bench_case;
+
+static void make_cases(bench_case *c, int nrules)
+{
+    int g = n_groups(nrules), k = nrules / 2;
+    char lng[200];
+
+    /* rule k is a plain prefix rule for k % 10 in 2..9 */
+    while (k % 10 < 2) {
+        k++;
+    }
+    c[0].name = "allowed";
+    c[0].method = "GET";
+    snprintf(c[0].target, sizeof(c[0].target),
+             "/api/g%d/svc%d/orders/12345", k % g, k);
+
+    c[1].name = "refused";
+    c[1].method = "GET";
+    snprintf(c[1].target, sizeof(c[1].target),
+             "/api/g%d/svcX%d/orders/12345", k % g, k);
+
+    /* deep rule k1 is "/api/gG/svcK1/v2/orders/items/" */
+    k = nrules / 2 + 1;
+    while (k % 10 != 1) {
+        k++;
+    }
+    if (k >= nrules) {
+        k = 1;
+    }
+    memset(lng, 'a', sizeof(lng) - 1);
+    lng[sizeof(lng) - 1] = '\0';
+    c[2].name = "worst";
+    c[2].method = "POST";
+    snprintf(c[2].target, sizeof(c[2].target),
+             "/api//g%d/./%%73vc%d;jsessionid=0123456789abcdef/v2/x/../"
+             "orders//items%%E2%%82%%AC/%s/%%C3%%A9t%%C3%%A9/2024/12/31"
+             "?q=%%2Fpath%%20with%%20spaces&next=%%2Fapi%%2Fg1%%2Fsvc1"
+             "&filter=name%%20eq%%20%%27%s%%27&page=1&size=50&sort=id",
+             k % g, k, lng, lng + 100);
+}
+
+/* Kept out of line so that a profile can be limited to it:
+ * valgrind --tool=callgrind --toggle-collect=timed_loop. */
+__attribute__((noinline))
+static migate_reason_e timed_loop(const migate_policy *pol,
+                                  const migate_request_t *rq, long count,
+                                  apr_pool_t *rp, unsigned long *sink)
+{
+    migate_verdict_t v;
+    migate_reason_e r = MIGATE_PASS;
+    char id[MIGATE_UUID_LEN + 1];
+    long i;
+
+    for (i = 0; i < count; i++) {
+        migate_uuid_make(4, id);
+        r = migate_policy_decide(pol, rq, rp, &v);
+        *sink += (unsigned char)id[35] + (unsigned)r;
+        /* httpd gives every request a fresh pool; clearing one costs
+         * httpd, not the gate, so it is done only now and then */
+        if ((i & 255) == 255) {
+            apr_pool_clear(rp);
+        }
+    }
+    return r;
+}
+
+static double run_case(const migate_policy *pol, const bench_case *bc,
+                       long count, apr_pool_t *rp, const char *label,
+                       migate_reason_e *out)
+{
+    migate_request_t rq;
+    migate_verdict_t v;
+    migate_reason_e r = MIGATE_PASS;
+    char id[MIGATE_UUID_LEN + 1];
+    const char *q = strchr(bc->target, '?');
+    unsigned long sink = 0;
+    double t0, ns;
+    long i;
+
+    memset(&rq, 0, sizeof(rq));
+    rq.method = bc->method;
+    rq.method_len = strlen(bc->method);
+    rq.path = bc->target;
+    rq.path_len = q ? (size_t)(q - bc->target) : strlen(bc->target);
+    rq.query = q ? q + 1 : NULL;
+    rq.query_len = q ? strlen(q + 1) : 0;
+
+    /* warm up: caches, the first getrandom, per-thread match data */
+    for (i = 0; i < 1000; i++) {
+        migate_uuid_make(4, id);
+        migate_policy_decide(pol, &rq, rp, &v);
+    }
+    apr_pool_clear(rp);
+    CALLGRIND_ZERO_STATS;
+    CALLGRIND_TOGGLE_COLLECT;
+    t0 = now_ns();
+    r = timed_loop(pol, &rq, count, rp, &sink);
+    ns = now_ns() - t0;
+    CALLGRIND_TOGGLE_COLLECT;
+    CALLGRIND_DUMP_STATS_AT(label);
+    apr_pool_clear(rp);
+    *out = r;
+    /* sink keeps the ids observable to the compiler */
+    return ns / (double)count + (sink == 1 ? 1e-9 : 0.0);
+}
+
+int main(int argc, char **argv)
+{
+    static const int def_rules[] = { 10, 1000, 10000 };
+    long count = argc > 1 ? strtol(argv[1], NULL, 10) : 1000000;
+    apr_pool_t *p, *pp, *rp;
+    int a, nsets = argc > 2 ? argc - 2 : 3;
+    const char *only = getenv("BENCH_CASE");    /* one case, to profile */
+
+    if (count <= 0) {
+        fprintf(stderr, "usage: bench_decide [count] [rules...]\n");
+        return 2;
+    }
+    apr_initialize();
+    apr_pool_create(&p, NULL);
+    apr_pool_create(&rp, p);
+    for (a = 0; a < nsets; a++) {
+        int nrules = argc > 2 ? atoi(argv[a + 2]) : def_rules[a];
+        bench_case cases[3];
+        migate_policy *pol;
+        int c;
+
+        if (nrules < 10) {
+            fprintf(stderr, "bench_decide: at least 10 rules\n");
+            return 2;
+        }
+        apr_pool_create(&pp, p);
+        pol = build(pp, nrules);
+        make_cases(cases, nrules);
+        for (c = 0; c < 3; c++) {
+            char label[64];
+            migate_reason_e r;
+            double ns;
+
+            if (only && strcmp(only, cases[c].name) != 0) {
+                continue;
+            }
+            snprintf(label, sizeof(label), "%d-%s", nrules, cases[c].name);
+            ns = run_case(pol, &cases[c], count, rp, label, &r);
+            printf("decide %d %s %.1f %s\n", nrules, cases[c].name, ns,
+                   migate_reason_name(r));
+            fflush(stdout);
+        }
+        apr_pool_destroy(pp);
+    }
+    apr_pool_destroy(p);
+    apr_terminate();
+    return 0;
+}
