@@ -101,6 +101,74 @@ install: $(MODULE)
 	chmod 644 $(DESTDIR)$(MODS_AVAILABLE)/migate.load
 	install -m 644 conf/migate.conf $(DESTDIR)$(MODS_AVAILABLE)/migate.conf
 
+# ---- Reliability: fuzzing, sanitizers, valgrind (docs/reliability.md) ----
+#
+#   make fuzz        every libFuzzer target for FUZZ_SECONDS (600) each
+#   make fuzz-smoke  every target for FUZZ_SMOKE_SECONDS (15) each; fails
+#                    on any finding (part of make test)
+#   make test-asan   unit tests and the Apache::Test suite against a build
+#                    with ASan + UBSan in $(ASAN_BUILD); zero reports
+#   make valgrind    memcheck of a short single-process edge run
+FUZZ_CC            ?= clang
+FUZZ_SECONDS       ?= 600
+FUZZ_SMOKE_SECONDS ?= 15
+FUZZ_TARGETS       := path rules args
+FUZZ_BIN           := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
+FUZZ_CFLAGS        := -g -O1 -std=gnu11 $(WARN) \
+                      -fsanitize=fuzzer,address,undefined \
+                      -fno-sanitize-recover=all -fno-omit-frame-pointer
+ASAN_BUILD         ?= build-asan
+SAN_FLAGS          := -fsanitize=address,undefined -fno-omit-frame-pointer
+
+.PHONY: fuzz-deps fuzz-smoke valgrind
+
+$(BUILD)/fuzz/fuzz_%: fuzz/fuzz_%.c $(CORE_SRC) $(HEADERS)
+	@mkdir -p $(BUILD)/fuzz
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(APR_CFLAGS) -I$(SRC) -o $@ $< \
+	    $(CORE_SRC) $(APR_LIBS) $(LIBS)
+
+fuzz-deps:
+	@sh tools/install-deps clang libclang-rt-14-dev
+
+fuzz: fuzz-deps
+	$(MAKE) $(FUZZ_BIN)
+	sh fuzz/run $(BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-smoke: fuzz-deps
+	$(MAKE) $(FUZZ_BIN)
+	sh fuzz/run $(BUILD) $(FUZZ_SMOKE_SECONDS) $(FUZZ_TARGETS)
+
+# The module and the unit tests built with the sanitizers; Debian's httpd
+# gets the runtimes through LD_PRELOAD from a wrapper (an uninstrumented
+# executable must load ASan first).  Reports go to files: any file fails.
+test-asan: module pki
+	$(MAKE) BUILD=$(ASAN_BUILD) EXTRA_CFLAGS='$(SAN_FLAGS)' \
+	    EXTRA_LDFLAGS='$(SAN_FLAGS)' module unit
+	printf '#!/bin/sh\nLD_PRELOAD=%s:%s exec /usr/sbin/apache2 "$$@"\n' \
+	    "$$(readlink -f $$($(CC) -print-file-name=libasan.so))" \
+	    "$$(readlink -f $$($(CC) -print-file-name=libubsan.so))" \
+	    >$(ASAN_BUILD)/apache2
+	chmod 755 $(ASAN_BUILD)/apache2
+	rep=$$(mktemp -d /tmp/migate-asan.XXXXXX) && chmod 1777 $$rep && \
+	rc=0 && \
+	ASAN_OPTIONS=detect_leaks=1:log_path=$$rep/unit \
+	UBSAN_OPTIONS=print_stacktrace=1:log_path=$$rep/unit-ubsan \
+	    prove -e '' $(patsubst $(BUILD)/%,$(ASAN_BUILD)/%,$(UNIT_BIN)) \
+	    || rc=1; \
+	MIGATE_MODULE=$(ASAN_BUILD)/mod_migate.so \
+	MIGATE_HTTPD=$(ASAN_BUILD)/apache2 \
+	ASAN_OPTIONS=detect_leaks=0:abort_on_error=0:log_path=$$rep/asan \
+	UBSAN_OPTIONS=print_stacktrace=1:log_path=$$rep/ubsan \
+	    sh t/run-suite || rc=1; \
+	n=$$(ls $$rep | wc -l); \
+	echo "test-asan: $$n sanitizer report file(s)"; \
+	for f in $$rep/*; do [ -f "$$f" ] && { echo "== $$f"; head -40 "$$f"; }; \
+	done; rm -rf $$rep; [ $$rc = 0 ] && [ $$n = 0 ]
+
+valgrind: module pki
+	@sh tools/install-deps valgrind
+	perl t/faults/valgrind-edge $(BUILD)
+
 # make bench: figures, no pass or fail (docs/performance.md).  The micro
 # benchmark (no server: request id + canonical path + decision, ns and
 # callgrind instructions per decision, ns per request id) and the macro

@@ -1,0 +1,355 @@
+/*
+ * fuzz_args.c - libFuzzer target for the parsers of directive arguments
+ * and of the header values the gate judges: migate_methods_parse,
+ * migate_rule_check, migate_service_name_check, migate_cidr_parse (with
+ * migate_cidr_match), migate_host_ok, migate_xff_ok,
+ * migate_hdr_value_ok, migate_uuid_valid and migate_log_escape.
+ *
+ * Input: one selector byte (its value modulo 11 picks the parser, see
+ * the switch below), then the argument bytes.  The C-string parsers see
+ * the argument up to its first NUL, the (pointer, length) ones see every
+ * byte.  Besides "never crash, never read out of bounds", each accepted
+ * value is checked against a model written here, independently of the
+ * code under test: what a valid service name, UUID, header value, host
+ * or escaped log field looks like.  Where the model is the whole
+ * definition (UUID, header value) the verdicts must agree both ways.
+ *
+ *   clang -g -O1 -fsanitize=fuzzer,address,undefined \
+ *       -fno-sanitize-recover=all \
+ *       $(apr-1-config --cflags --cppflags --includes) -Imod_migate \
+ *       fuzz/fuzz_args.c mod_migate/migate_core.c mod_migate/migate_path.c \
+ *       mod_migate/migate_rules.c mod_migate/migate_hdr.c \
+ *       mod_migate/migate_uuid.c $(apr-1-config --link-ld --libs) \
+ *       -lpcre2-8 -lssl -lcrypto
+ *   ./a.out -dict=fuzz/args.dict fuzz/corpus/args
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_general.h>
+#include <apr_pools.h>
+#include <apr_strings.h>
+
+#include "migate_core.h"
+#include "migate_hdr.h"
+#include "migate_rules.h"
+#include "migate_uuid.h"
+
+#define CHECK(c) do { if (!(c)) { __builtin_trap(); } } while (0)
+
+enum {
+    F_METHODS = 0, F_RULE_PREFIX, F_RULE_EXACT, F_RULE_REGEX, F_SERVICE,
+    F_CIDR, F_HOST, F_XFF, F_HDR_VALUE, F_UUID, F_LOG_ESCAPE, F__COUNT
+};
+
+static apr_pool_t *pool;
+
+static int m_lc(int c)
+{
+    return (c >= 'A' && c <= 'Z') ? c + 32 : c;
+}
+
+static int m_hexdigit(int c)
+{
+    return (c >= '0' && c <= '9') || (m_lc(c) >= 'a' && m_lc(c) <= 'f');
+}
+
+static int m_alnum(int c)
+{
+    return (c >= '0' && c <= '9') || (m_lc(c) >= 'a' && m_lc(c) <= 'z');
+}
+
+/* The whole definition of a well-formed UUID text. */
+static int m_uuid(const unsigned char *s, size_t n)
+{
+    size_t i;
+
+    if (n != 36) {
+        return 0;
+    }
+    for (i = 0; i < 36; i++) {
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (s[i] != '-') {
+                return 0;
+            }
+        }
+        else if (!m_hexdigit(s[i])) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* The whole definition of an acceptable header value: no control
+ * character but HTAB, no DEL, no UTF-8 U+0085, U+2028, U+2029. */
+static int m_hdr_value(const unsigned char *s, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        if ((s[i] < 0x20 && s[i] != '\t') || s[i] == 0x7f) {
+            return 0;
+        }
+        if (s[i] == 0xc2 && i + 1 < n && s[i + 1] == 0x85) {
+            return 0;
+        }
+        if (s[i] == 0xe2 && i + 2 < n && s[i + 1] == 0x80
+            && (s[i + 2] == 0xa8 || s[i + 2] == 0xa9)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* What an accepted service name may be: 1-128 of [A-Za-z0-9_-], no
+ * "admin" in any case. */
+static int m_service(const char *s)
+{
+    size_t i, n = strlen(s);
+
+    if (n == 0 || n > 128) {
+        return 0;
+    }
+    for (i = 0; i < n; i++) {
+        if (!m_alnum((unsigned char)s[i]) && s[i] != '_' && s[i] != '-') {
+            return 0;
+        }
+        if (i + 5 <= n && m_lc(s[i]) == 'a' && m_lc(s[i + 1]) == 'd'
+            && m_lc(s[i + 2]) == 'm' && m_lc(s[i + 3]) == 'i'
+            && m_lc(s[i + 4]) == 'n') {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* An accepted Host holds only name, IP literal and port characters. */
+static int m_host_chars(const unsigned char *s, size_t n)
+{
+    size_t i;
+
+    if (n == 0) {
+        return 0;
+    }
+    for (i = 0; i < n; i++) {
+        if (!m_alnum(s[i]) && !strchr(".-:[]", s[i])) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* An accepted X-Forwarded-For holds only address characters, separators
+ * and blanks, and is bounded. */
+static int m_xff_chars(const unsigned char *s, size_t n)
+{
+    size_t i;
+
+    if (n == 0 || n > 2048) {
+        return 0;
+    }
+    for (i = 0; i < n; i++) {
+        if (!m_hexdigit(s[i]) && !strchr(".:, \t", s[i])) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Undo migate_log_escape and compare with the input it took. */
+static void m_log_escape(const unsigned char *s, size_t n, size_t max_in,
+                         const char *out)
+{
+    size_t took = n > max_in ? max_in : n, i = 0, k = 0;
+    size_t olen = strlen(out);
+
+    CHECK(olen <= 4 * took + 3);
+    for (k = 0; k < olen; k++) {
+        CHECK(out[k] >= 0x20 && out[k] <= 0x7e);
+    }
+    if (n > took) {
+        CHECK(olen >= 3 && memcmp(out + olen - 3, "...", 3) == 0);
+        olen -= 3;
+    }
+    k = 0;
+    while (k < olen) {
+        unsigned char c;
+
+        if (out[k] == '\\') {
+            CHECK(k + 1 < olen);
+            if (out[k + 1] == 'x') {
+                static const char hx[] = "0123456789abcdef";
+                CHECK(k + 3 < olen);
+                c = (unsigned char)((strchr(hx, out[k + 2]) - hx) * 16
+                                    + (strchr(hx, out[k + 3]) - hx));
+                /* only what cannot go raw is hex-escaped */
+                CHECK(c < 0x20 || c > 0x7e);
+                k += 4;
+            }
+            else {
+                c = (unsigned char)out[k + 1];
+                CHECK(c == '"' || c == '\\');
+                k += 2;
+            }
+        }
+        else {
+            c = (unsigned char)out[k];
+            /* a quote never goes raw: the field cannot be closed early */
+            CHECK(c != '"');
+            k++;
+        }
+        CHECK(i < took && s[i] == c);
+        i++;
+    }
+    CHECK(i == took);
+}
+
+static void fz_methods(const char *a, size_t alen)
+{
+    migate_methods_t set = 0xdeadbeef;
+    const char *bad_at = NULL, *tok, *e;
+    size_t bad_len = 0, n;
+    const char *err = migate_methods_parse(a, &set, &bad_at, &bad_len);
+
+    if (err) {
+        CHECK(bad_at >= a && bad_at + bad_len <= a + alen);
+        return;
+    }
+    CHECK(set != MIGATE_METHODS_ANY);
+    /* every listed token is admitted, none of them is forbidden */
+    for (tok = a;; tok = e + 1) {
+        e = strchr(tok, ',');
+        n = e ? (size_t)(e - tok) : strlen(tok);
+        CHECK(n > 0 && !migate_method_forbidden(tok, n));
+        CHECK(migate_methods_admit(set, tok, n));
+        if (!e) {
+            break;
+        }
+    }
+    CHECK(!migate_methods_admit(set, "TRACE", 5));
+    CHECK(!migate_methods_admit(set, "CONNECT", 7));
+}
+
+static void fz_rule(migate_rule_kind_e kind, const char *a)
+{
+    const char *err = migate_rule_check(pool, kind, a);
+
+    if (kind != MIGATE_RULE_REGEX && err == NULL) {
+        CHECK(a[0] == '/');
+    }
+    if (err == NULL) {
+        /* what the check accepts, the policy takes and compiles */
+        migate_policy *pol = migate_policy_make(pool);
+        CHECK(migate_policy_allow(pol, kind, a, 0) == NULL);
+        CHECK(migate_policy_deny(pol, kind, a) == NULL);
+        CHECK(migate_policy_compile(pol) == NULL);
+    }
+}
+
+static void fz_cidr(const char *a)
+{
+    migate_cidr *net = NULL;
+    const char *err = migate_cidr_parse(pool, a, &net);
+    const char *slash;
+    char *addr;
+
+    if (err) {
+        CHECK(net == NULL && strlen(err) < 512);
+        return;
+    }
+    CHECK(net != NULL);
+    /* the network holds its own address, host bits or not */
+    slash = strchr(a, '/');
+    addr = slash ? apr_pstrmemdup(pool, a, (apr_size_t)(slash - a))
+                 : apr_pstrdup(pool, a);
+    CHECK(migate_cidr_match(&net, 1, addr));
+    (void)migate_cidr_match(&net, 1, "::ffff:10.1.2.3");
+    (void)migate_cidr_match(&net, 1, a);
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    apr_initialize();
+    apr_pool_create(&pool, NULL);
+    return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    const unsigned char *arg;
+    size_t alen;
+    char *cstr;
+    int sel;
+
+    if (size == 0) {
+        return 0;
+    }
+    sel = data[0] % F__COUNT;
+    arg = data + 1;
+    alen = size - 1;
+    /* A private copy: libFuzzer's buffer has no NUL, and any over-read
+     * of the copy is caught by ASan. */
+    cstr = malloc(alen + 1);
+    memcpy(cstr, arg, alen);
+    cstr[alen] = '\0';
+
+    switch (sel) {
+    case F_METHODS:
+        fz_methods(cstr, strlen(cstr));
+        break;
+    case F_RULE_PREFIX:
+        fz_rule(MIGATE_RULE_PREFIX, cstr);
+        break;
+    case F_RULE_EXACT:
+        fz_rule(MIGATE_RULE_EXACT, cstr);
+        break;
+    case F_RULE_REGEX:
+        fz_rule(MIGATE_RULE_REGEX, cstr);
+        break;
+    case F_SERVICE:
+        if (migate_service_name_check(pool, cstr) == NULL) {
+            CHECK(m_service(cstr));
+        }
+        break;
+    case F_CIDR:
+        fz_cidr(cstr);
+        break;
+    case F_HOST:
+        if (migate_host_ok((const char *)arg, alen)) {
+            CHECK(m_host_chars(arg, alen));
+        }
+        break;
+    case F_XFF:
+        if (migate_xff_ok((const char *)arg, alen)) {
+            CHECK(m_xff_chars(arg, alen));
+        }
+        break;
+    case F_HDR_VALUE:
+        CHECK(!migate_hdr_value_ok((const char *)arg, alen)
+              == !m_hdr_value(arg, alen));
+        break;
+    case F_UUID:
+        CHECK(!migate_uuid_valid((const char *)arg, alen)
+              == !m_uuid(arg, alen));
+        break;
+    case F_LOG_ESCAPE: {
+        /* the second byte picks the bound, 0-255 */
+        size_t max_in = alen ? arg[0] : 512;
+        const unsigned char *s = alen ? arg + 1 : arg;
+        size_t n = alen ? alen - 1 : 0;
+        char *buf = malloc(n ? n : 1);
+
+        memcpy(buf, s, n);
+        m_log_escape(s, n, max_in,
+                     migate_log_escape(pool, buf, n, max_in));
+        free(buf);
+        break;
+    }
+    }
+    free(cstr);
+    apr_pool_clear(pool);
+    return 0;
+}

@@ -1,0 +1,133 @@
+package FaultBackend;
+
+# Backends for the fault tests: small TLS servers on a loopback port,
+# each a forked process group that the test kills when it is done (or to
+# simulate a node that dies).  Modes:
+#
+#   node    a stand-in MI node: /testHealth answers 200, anything else
+#           200 with {"node":"<name>","target":"..."}; keep-alive
+#   hang    completes the handshake, reads the request, never answers
+#   reset   /ok/head...: reads the request and resets the connection
+#           (RST, no TLS close_notify) before any answer;
+#           /ok/body...: sends a 200 head promising 100000 bytes, 1000 of
+#           them, then resets
+#
+# The certificate is build/pki/mi.crt (CN/SAN localhost, signed by the
+# test CA), so the gate's strict backend TLS policy accepts the session.
+
+use strict;
+use warnings;
+use IO::Socket::INET;
+use IO::Socket::SSL;
+use POSIX ();
+use Socket qw(SOL_SOCKET SO_LINGER);
+use Time::HiRes qw(sleep);
+
+# start(port => P, mode => M, name => N, pki => DIR): the server's pid
+# (also its process group).  Returns once the port accepts connections.
+sub start {
+    my %a = @_;
+    my $pid = fork // die "fork: $!";
+    if ($pid == 0) {
+        POSIX::setpgid(0, 0);
+        eval { serve(%a) };
+        POSIX::_exit(0);
+    }
+    for (1 .. 200) {
+        my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                      PeerPort => $a{port}, Proto => 'tcp');
+        if ($s) {
+            close $s;
+            return $pid;
+        }
+        sleep 0.05;
+    }
+    stop($pid);
+    die "backend $a{mode} on port $a{port} did not start";
+}
+
+# stop(pid): SIGKILL the server and every connection it is serving.
+sub stop {
+    my $pid = shift or return;
+    local $?;               # called from END blocks: keep the exit status
+    kill 'KILL', -$pid;
+    kill 'KILL', $pid;
+    waitpid $pid, 0;
+}
+
+sub serve {
+    my %a = @_;
+    $SIG{CHLD} = 'IGNORE';
+    my $l = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
+                                  LocalPort => $a{port}, Proto => 'tcp',
+                                  Listen => 64, ReuseAddr => 1)
+        or die "listen $a{port}: $!";
+    while (1) {
+        my $c = $l->accept or next;
+        my $kid = fork;
+        if (!defined $kid) {
+            close $c;
+            next;
+        }
+        if ($kid) {
+            close $c;
+            next;
+        }
+        close $l;
+        my $ssl = IO::Socket::SSL->start_SSL($c, SSL_server => 1,
+                      SSL_cert_file => "$a{pki}/mi.crt",
+                      SSL_key_file => "$a{pki}/mi.key",
+                      Timeout => 10);
+        connection($ssl, $c, %a) if $ssl;
+        POSIX::_exit(0);
+    }
+}
+
+# One request head (and body, by Content-Length), or undef at EOF.
+sub read_request {
+    my $s = shift;
+    my $head = '';
+    while (defined(my $l = <$s>)) {
+        $head .= $l;
+        last if $l eq "\r\n";
+    }
+    return undef unless $head =~ /\r\n\r\n\z/;
+    my ($len) = $head =~ /^content-length:\s*(\d+)/im;
+    if ($len) {
+        my $body;
+        read($s, $body, $len);
+    }
+    my ($method, $target) = $head =~ /^(\S+) (\S+)/;
+    return { method => $method, target => $target // '', head => $head };
+}
+
+sub reset_now {
+    my $raw = shift;
+    # SO_LINGER on, 0 s: close() sends RST.
+    setsockopt($raw, SOL_SOCKET, SO_LINGER, pack('ii', 1, 0));
+    POSIX::_exit(0);
+}
+
+sub connection {
+    my ($s, $raw, %a) = @_;
+    while (my $rq = read_request($s)) {
+        if ($a{mode} eq 'hang') {
+            sleep 3600;
+        }
+        if ($a{mode} eq 'reset') {
+            if ($rq->{target} =~ m{^/ok/body}) {
+                print $s "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+                    . "Content-Length: 100000\r\n\r\n" . ('x' x 1000);
+                sleep 0.2;
+            }
+            reset_now($raw);
+        }
+        my $body = $rq->{target} eq '/testHealth'
+            ? "healthy $a{name}\n"
+            : qq({"node":"$a{name}","target":"$rq->{target}"}\n);
+        print $s "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+            . "Content-Length: " . length($body) . "\r\n\r\n$body";
+    }
+}
+
+1;
