@@ -13,6 +13,7 @@
  * Everything is built at configuration time from the policy pool and only
  * read afterwards, so all threads of all children share it without locks.
  */
+#include <pthread.h>
 #include <string.h>
 
 #define PCRE2_CODE_UNIT_WIDTH 8
@@ -635,7 +636,23 @@ static int regex_combinable(const char *s, const pcre2_code *code)
     return 1;
 }
 
+/* One match block per thread, made on first use; the thread-specific
+ * key frees it when the thread ends (httpd's workers end at every
+ * graceful restart), the __thread copy keeps the lookup cheap. */
 static __thread pcre2_match_data *tls_md;
+static pthread_key_t md_key;
+static pthread_once_t md_once = PTHREAD_ONCE_INIT;
+static int md_key_ok;
+
+static void md_free(void *md)
+{
+    pcre2_match_data_free(md);
+}
+
+static void md_key_make(void)
+{
+    md_key_ok = pthread_key_create(&md_key, md_free) == 0;
+}
 
 /* 1 match, 0 no match, -1 the match could not be run (out of memory,
  * match limit): callers fail closed. */
@@ -644,9 +661,13 @@ static int re_match(const pcre2_code *code, const char *s, size_t len)
     int rc;
 
     if (!tls_md) {
+        pthread_once(&md_once, md_key_make);
         tls_md = pcre2_match_data_create(1, NULL);
         if (!tls_md) {
             return -1;
+        }
+        if (md_key_ok) {
+            pthread_setspecific(md_key, tls_md);
         }
     }
     rc = pcre2_match(code, (PCRE2_SPTR)(s ? s : ""), len, 0, 0, tls_md,

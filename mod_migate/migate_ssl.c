@@ -95,6 +95,20 @@ static server_rec *backend_server(const conn_rec *c)
     return current ? current->server : c->base_server;
 }
 
+/* The name MI's certificate must carry: the one mod_proxy connected to
+ * for the request.  A connection that serves no request (a health-check
+ * probe of mod_proxy_hcheck) has none; it is judged on everything else,
+ * so that probes do not mark every member down. */
+static const char *backend_host(const conn_rec *c)
+{
+    const char *host = apr_table_get(c->notes, "proxy-request-hostname");
+
+    if (host == NULL && current == NULL) {
+        return migate_tls_host_unchecked;
+    }
+    return host;
+}
+
 /* Write the one refusal line of a backend connection. */
 static void log_refusal(conn_rec *c, const char *detail, int reported)
 {
@@ -155,7 +169,7 @@ static int migate_verify(int ok, X509_STORE_CTX *store)
         err = X509_V_ERR_APPLICATION_VERIFICATION;
         X509_STORE_CTX_set_error(store, err);
     }
-    host = apr_table_get(c->notes, "proxy-request-hostname");
+    host = backend_host(c);
     why = migate_tls_judge_chain(X509_STORE_CTX_get0_cert(store), err, host,
                                  buf, sizeof(buf));
     if (why == NULL) {
@@ -251,7 +265,7 @@ static int migate_proxy_post_handshake(conn_rec *c, SSL *ssl)
     if (apr_table_get(c->notes, NOTE_REFUSED)) {
         return mode == MIGATE_TLS_STRICT ? HTTP_BAD_GATEWAY : OK;
     }
-    host = apr_table_get(c->notes, "proxy-request-hostname");
+    host = backend_host(c);
     why = migate_tls_judge(ssl, host, buf, sizeof(buf));
     if (why == NULL) {
         return OK;

@@ -29,9 +29,17 @@
 int migate_tls_force_ctx(SSL_CTX *ctx, const char **changed);
 
 /*
+ * Pass as host where no host name exists to check against: a connection
+ * that serves no request (mod_proxy_hcheck's probes).  Every other check
+ * still applies; the requests themselves always carry their name.
+ */
+extern const char migate_tls_host_unchecked[];
+
+/*
  * Judge an established session.  host is the backend host name mod_proxy
  * used (name, IP literal, or bracketed IPv6 literal); NULL or "" is
- * refused ("no backend host name to check").  Returns NULL when the
+ * refused ("no backend host name to check"), migate_tls_host_unchecked
+ * skips the name check alone.  Returns NULL when the
  * session is acceptable, or a static/buffered detail text such as
  * "protocol TLSv1.1 below TLSv1.2",
  * "cipher AES128-GCM-SHA256 is not forward-secret",

@@ -1,7 +1,7 @@
 # High availability: the gated vhost fault_ha proxies to a balancer of
 # two stand-in MI nodes (TLS, MiGateBackendTLS strict on each member),
-# which mod_proxy_hcheck probes every second (TCP; GET /testHealth over
-# TLS is refused by the strict policy today, see docs/reliability.md).  Under
+# which mod_proxy_hcheck probes every second (GET /testHealth over TLS,
+# under the same policy).  Under
 # load, node 1 is killed (SIGKILL, its connections with it); traffic goes
 # on on node 2.  Requests that fail in the switch are counted and
 # reported; after the health check has had time to mark node 1 down

@@ -276,6 +276,14 @@ static void test_certs(void)
            "cert: no host refused");
     is_str(cert_verdict(x, ""), "no backend host name to check",
            "cert: empty host refused");
+    is_str(cert_verdict(x, migate_tls_host_unchecked), NULL,
+           "cert: a probe without a request skips the name only");
+    X509_free(x);
+
+    /* ... and nothing else: a weak key is refused for a probe too. */
+    x = ca_leaf(k_rsa1024, "/CN=probe", "DNS:mi.example.test");
+    ok(x == NULL || cert_verdict(x, migate_tls_host_unchecked) != NULL,
+       "cert: a probe is still refused a weak key");
     X509_free(x);
 
     /* An IP literal written as a DNS name must not pass as an address. */
