@@ -33,7 +33,7 @@ CORE_CFLAGS := -std=gnu11 -O2 -g $(WARN) $(APR_CFLAGS) -I$(SRC) $(EXTRA_CFLAGS)
 MODULE := $(BUILD)/mod_migate.so
 comma  := ,
 
-.PHONY: all module deps unit test test-unit test-suite run stop install \
+.PHONY: all module deps unit test test-unit test-suite run install pki \
         clean bench fuzz test-asan
 
 all: module
@@ -66,7 +66,8 @@ deps:
 	@sh tools/install-deps
 
 clean:
-	rm -rf $(BUILD) t/logs t/conf/httpd.conf t/conf/*.conf t/TEST
+	rm -rf $(BUILD) build-asan run t/logs t/conf/httpd.conf t/conf/*.conf \
+	    t/conf/apache_test_config.pm t/TEST
 
 # Certificates of the demo and the tests.
 pki: $(BUILD)/pki/mi.crt
@@ -76,10 +77,16 @@ $(BUILD)/pki/mi.crt: tools/make-pki
 test-suite: module pki
 	sh t/run-suite
 
+# Everything, in the order a failure is cheapest to see: the unit tests
+# of the pure core, a bounded fuzz run, the Apache::Test suite against
+# the module, the same suite against the sanitizer build, and a memcheck.
 test: deps
 	$(MAKE) module unit pki
 	$(MAKE) test-unit
+	$(MAKE) fuzz-smoke
 	$(MAKE) test-suite
+	$(MAKE) test-asan
+	$(MAKE) valgrind
 
 run: deps
 	$(MAKE) module pki
