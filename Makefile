@@ -59,8 +59,13 @@ $(BUILD)/unit/%: t/unit/%.c $(CORE_SRC) $(HEADERS) t/unit/tap.h
 
 unit: $(UNIT_BIN)
 
+# Each TAP run also keeps its output in $(BUILD)/<run>.log for the
+# closing count of "make test".
+TAP_LOG = { $(1); echo $$? >$(BUILD)/$(2).rc; } 2>&1 | tee $(BUILD)/$(2).log; \
+	exit $$(cat $(BUILD)/$(2).rc)
+
 test-unit: $(UNIT_BIN)
-	prove -e '' $(UNIT_BIN)
+	@$(call TAP_LOG,prove -e '' $(UNIT_BIN),test-unit)
 
 deps:
 	@sh tools/install-deps
@@ -75,7 +80,7 @@ $(BUILD)/pki/mi.crt: tools/make-pki
 	sh tools/make-pki $(BUILD)/pki
 
 test-suite: module pki
-	sh t/run-suite
+	@$(call TAP_LOG,sh t/run-suite,test-suite)
 
 # Everything, in the order a failure is cheapest to see: the unit tests
 # of the pure core, a bounded fuzz run, the Apache::Test suite against
@@ -87,6 +92,7 @@ test: deps
 	$(MAKE) test-suite
 	$(MAKE) test-asan
 	$(MAKE) valgrind
+	@sh tools/test-summary $(BUILD)/test-unit.log $(BUILD)/test-suite.log
 
 run: deps
 	$(MAKE) module pki
