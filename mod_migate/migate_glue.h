@@ -91,6 +91,9 @@ int migate_generate_log_id(const conn_rec *c, const request_rec *r,
 int migate_fixups(request_rec *r);
 int migate_log_transaction(request_rec *r);
 void migate_child_init(apr_pool_t *p, server_rec *s);
+/* The request a redirect or subrequest started from: where per-request
+ * state and notes of the gate live. */
+const request_rec *migate_initial_request(const request_rec *r);
 /* The request id of r (following internal redirects and subrequests), or
  * NULL when the gate gave it none. */
 const char *migate_request_id(const request_rec *r);

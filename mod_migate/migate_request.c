@@ -29,7 +29,7 @@ typedef struct {
 /* The longest raw path we quote in a log line. */
 #define MIGATE_LOG_PATH_MAX 512
 
-static const request_rec *initial(const request_rec *r)
+const request_rec *migate_initial_request(const request_rec *r)
 {
     while (r->prev) {
         r = r->prev;
@@ -45,7 +45,7 @@ static const request_rec *initial(const request_rec *r)
 
 static migate_req_state *state(const request_rec *r, int create)
 {
-    const request_rec *r0 = initial(r);
+    const request_rec *r0 = migate_initial_request(r);
     migate_req_state *st = ap_get_module_config(r0->request_config,
                                                 &migate_module);
     if (!st && create) {
@@ -95,7 +95,7 @@ void migate_log_block(request_rec *r, migate_reason_e reason, int reported,
  * as long as the whole request, internal redirects included). */
 static const char *new_id(const request_rec *r, const migate_srv_conf *sc)
 {
-    char *id = apr_palloc(initial(r)->pool, MIGATE_UUID_LEN + 1);
+    char *id = apr_palloc(migate_initial_request(r)->pool, MIGATE_UUID_LEN + 1);
 
     if (migate_uuid_make(migate_cfg_id_version(sc), id) != 0) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,

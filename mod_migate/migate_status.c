@@ -303,20 +303,6 @@ void migate_status_child_init(apr_pool_t *p, server_rec *s)
     (void)s;
 }
 
-static request_rec *initial(const request_rec *r)
-{
-    while (r->prev) {
-        r = r->prev;
-    }
-    while (r->main) {
-        r = r->main;
-        while (r->prev) {
-            r = r->prev;
-        }
-    }
-    return (request_rec *)r;
-}
-
 static void add(apr_uint64_t *c, apr_uint64_t v)
 {
     __atomic_fetch_add(c, v, __ATOMIC_RELAXED);
@@ -326,7 +312,7 @@ void migate_count(const request_rec *r, migate_reason_e reason,
                   int reported)
 {
     const migate_srv_conf *sc;
-    request_rec *r0;
+    const request_rec *r0;
     migate_slot *slot;
 
     if (!slot_of || !r || !r->server) {
@@ -338,7 +324,7 @@ void migate_count(const request_rec *r, migate_reason_e reason,
         || (int)reason < 0 || reason >= MIGATE_R__COUNT) {
         return;
     }
-    r0 = initial(r);
+    r0 = migate_initial_request(r);
     if (reason == MIGATE_PASS) {
         add(&slot->passed, 1);
         apr_table_setn(r0->notes, MIGATE_NOTE_PASSED, "1");
