@@ -170,20 +170,16 @@ static const migate_word tls_modes[] = {
     { "off", MIGATE_TLS_OFF }, { NULL, 0 }
 };
 
+/* Not const: command_rec carries its data as void *. */
 #define CHOICE(f, w, e) { APR_OFFSETOF(migate_srv_conf, f), w, e }
 static migate_choice c_enabled = CHOICE(enabled, on_off, "On or Off");
-static migate_choice c_metadata = CHOICE(metadata, on_off,
-                                               "On or Off");
-static migate_choice c_request_id = CHOICE(request_id, on_off,
-                                                 "On or Off");
-static migate_choice c_mode = CHOICE(report, modes,
-                                           "enforce or report");
-static migate_choice c_status = CHOICE(deny_status, statuses,
-                                             "403 or 404");
-static migate_choice c_version = CHOICE(id_version, versions,
-                                              "4 or 7");
+static migate_choice c_metadata = CHOICE(metadata, on_off, "On or Off");
+static migate_choice c_request_id = CHOICE(request_id, on_off, "On or Off");
+static migate_choice c_mode = CHOICE(report, modes, "enforce or report");
+static migate_choice c_status = CHOICE(deny_status, statuses, "403 or 404");
+static migate_choice c_version = CHOICE(id_version, versions, "4 or 7");
 static migate_choice c_tls = CHOICE(backend_tls, tls_modes,
-                                          "strict, audit or off");
+                                    "strict, audit or off");
 
 static const char *set_choice(cmd_parms *cmd, void *dc, const char *arg)
 {
