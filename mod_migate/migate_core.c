@@ -3,6 +3,7 @@
  * language.  Pure: no httpd headers.
  */
 #include <string.h>
+#include <strings.h>
 
 #include "migate_core.h"
 
@@ -58,11 +59,13 @@ int migate_method_index(const char *token, size_t len)
     return -1;
 }
 
+/* Any case: methods are case-sensitive, so "trace" is not TRACE to
+ * httpd, but a backend or a proxy in between may think otherwise. */
 int migate_method_forbidden(const char *token, size_t len)
 {
-    return (len == 5 && (memcmp(token, "TRACE", 5) == 0
-                         || memcmp(token, "TRACK", 5) == 0))
-        || (len == 7 && memcmp(token, "CONNECT", 7) == 0);
+    return (len == 5 && (strncasecmp(token, "TRACE", 5) == 0
+                         || strncasecmp(token, "TRACK", 5) == 0))
+        || (len == 7 && strncasecmp(token, "CONNECT", 7) == 0);
 }
 
 const char *migate_methods_parse(const char *list, migate_methods_t *out,

@@ -46,7 +46,8 @@ typedef uint32_t migate_methods_t;
  * methods are), or -1. */
 int migate_method_index(const char *token, size_t len);
 
-/* 1 for TRACE, TRACK and CONNECT: never passed, never listable. */
+/* 1 for TRACE, TRACK and CONNECT in any case: never passed, never
+ * listable. */
 int migate_method_forbidden(const char *token, size_t len);
 
 /* Parse "GET,HEAD,POST" into a set.  Returns NULL on success or a static

@@ -569,6 +569,9 @@ int migate_log_transaction(request_rec *r)
     if (!r->method || !r->the_request) {
         why = MIGATE_R_ENCODING;
     }
+    else if (migate_method_forbidden(r->method, strlen(r->method))) {
+        why = MIGATE_R_METHOD;
+    }
     else if (!migate_hdr_value_ok(r->the_request, strlen(r->the_request))) {
         why = MIGATE_R_CONTROL_CHAR;
     }

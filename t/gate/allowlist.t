@@ -46,6 +46,9 @@ my @refused = (
     [GET    => '/fileupload/x',         403, 'hard-deny', 'built-in /fileupload'],
     [TRACE  => '/healthcare',           403, 'method', 'TRACE'],
     [TRACK  => '/healthcare',           403, 'method', 'TRACK'],
+    [trace  => '/healthcare',           403, 'method', 'trace in any case'],
+    [CONNECT => 'localhost:443',        403, 'method', 'CONNECT'],
+    [CONNECT => '/healthcare',          400, 'method', 'CONNECT, path form (httpd refuses)'],
     [GET    => '/inherited',            403, 'not-allowed', 'own allow wins'],
 );
 
