@@ -101,8 +101,8 @@ const char *migate_request_id(const request_rec *r);
 void migate_log_block(request_rec *r, migate_reason_e reason, int reported,
                       const char *detail);
 
-/* migate_ssl.c: the backend TLS policy through mod_ssl's hooks. */
-void migate_ssl_register_hooks(apr_pool_t *p);
+/* migate_ssl.c: the backend TLS policy (its mod_ssl hooks are declared
+ * in migate_ssl.h). */
 int migate_check_backends(apr_pool_t *pconf, apr_pool_t *plog,
                           apr_pool_t *ptemp, server_rec *s);
 

@@ -95,7 +95,8 @@ void migate_log_block(request_rec *r, migate_reason_e reason, int reported,
  * as long as the whole request, internal redirects included). */
 static const char *new_id(const request_rec *r, const migate_srv_conf *sc)
 {
-    char *id = apr_palloc(migate_initial_request(r)->pool, MIGATE_UUID_LEN + 1);
+    char *id = apr_palloc(migate_initial_request(r)->pool,
+                          MIGATE_UUID_LEN + 1);
 
     if (migate_uuid_make(migate_cfg_id_version(sc), id) != 0) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,

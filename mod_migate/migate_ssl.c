@@ -37,19 +37,8 @@
 #include "mod_proxy.h"
 
 #include "migate_glue.h"
+#include "migate_ssl.h"
 #include "migate_tls.h"
-
-/*
- * mod_ssl's optional hooks, as httpd 2.4's mod_ssl_openssl.h declares
- * them; Debian does not ship that header.
- */
-APR_DECLARE_EXTERNAL_HOOK(ssl, SSL, int, init_server,
-                          (server_rec *s, apr_pool_t *p, int is_proxy,
-                           SSL_CTX *ctx))
-APR_DECLARE_EXTERNAL_HOOK(ssl, SSL, int, pre_handshake,
-                          (conn_rec *c, SSL *ssl, int is_proxy))
-APR_DECLARE_EXTERNAL_HOOK(ssl, SSL, int, proxy_post_handshake,
-                          (conn_rec *c, SSL *ssl))
 
 /* Set on the backend connection once its one refusal line is written. */
 #define NOTE_REFUSED "migate-backend-tls-refused"
@@ -79,7 +68,7 @@ static apr_status_t forget_current(void *r)
     return APR_SUCCESS;
 }
 
-static int remember_request(request_rec *r)
+int migate_ssl_remember_request(request_rec *r)
 {
     current = r->proxyreq ? r : NULL;
     if (current) {
@@ -185,8 +174,8 @@ static int migate_verify(int ok, X509_STORE_CTX *store)
 /* ------------------------------------------------------------------ */
 /* Start-up: force the policy on the proxy contexts                   */
 
-static int migate_init_server(server_rec *s, apr_pool_t *p, int is_proxy,
-                              SSL_CTX *ctx)
+int migate_ssl_init_server(server_rec *s, apr_pool_t *p, int is_proxy,
+                           SSL_CTX *ctx)
 {
     migate_srv_conf *sc = migate_srv(s);
     migate_verify_wrap *wrap;
@@ -252,7 +241,7 @@ static int migate_init_server(server_rec *s, apr_pool_t *p, int is_proxy,
 /* ------------------------------------------------------------------ */
 /* After the handshake                                                */
 
-static int migate_proxy_post_handshake(conn_rec *c, SSL *ssl)
+int migate_ssl_proxy_post_handshake(conn_rec *c, SSL *ssl)
 {
     migate_srv_conf *sc = migate_srv(backend_server(c));
     int mode = migate_cfg_backend_tls(sc);
@@ -278,20 +267,6 @@ static int migate_proxy_post_handshake(conn_rec *c, SSL *ssl)
     /* Any value but OK/DECLINED makes mod_ssl shut the connection down
      * and fail it as a bad gateway. */
     return HTTP_BAD_GATEWAY;
-}
-
-void migate_ssl_register_hooks(apr_pool_t *p)
-{
-    (void)p;
-    /* Before mod_proxy's handler (APR_HOOK_FIRST) connects to MI: note
-     * the request, so that a refusal in mod_ssl's hooks carries its id. */
-    ap_hook_handler(remember_request, NULL, NULL, APR_HOOK_REALLY_FIRST);
-    /* Force the policy on each proxy SSL context mod_ssl configures. */
-    APR_OPTIONAL_HOOK(ssl, init_server, migate_init_server, NULL, NULL,
-                      APR_HOOK_MIDDLE);
-    /* Judge every finished handshake toward MI. */
-    APR_OPTIONAL_HOOK(ssl, proxy_post_handshake, migate_proxy_post_handshake,
-                      NULL, NULL, APR_HOOK_MIDDLE);
 }
 
 /* ------------------------------------------------------------------ */

@@ -17,6 +17,7 @@
 #include "http_request.h"
 
 #include "migate_glue.h"
+#include "migate_ssl.h"
 
 static int migate_check_config(apr_pool_t *pconf, apr_pool_t *plog,
                                apr_pool_t *ptemp, server_rec *s)
@@ -48,6 +49,8 @@ static void migate_register_hooks(apr_pool_t *p)
     static const char *const before_unique_id[] = { "mod_unique_id.c",
                                                     NULL };
 
+    (void)p;
+
     /* Compile policies and refuse plain-http backends where "apache2 -t"
      * sees it: check_config runs there, post_config does not. */
     ap_hook_check_config(migate_check_config, NULL, NULL, APR_HOOK_MIDDLE);
@@ -75,8 +78,17 @@ static void migate_register_hooks(apr_pool_t *p)
                             APR_HOOK_REALLY_FIRST);
     /* SetHandler migate-status. */
     ap_hook_handler(migate_status_handler, NULL, NULL, APR_HOOK_MIDDLE);
-    /* mod_ssl's optional hooks: force and judge TLS toward MI. */
-    migate_ssl_register_hooks(p);
+    /* Before mod_proxy's handler (APR_HOOK_FIRST) connects to MI: note
+     * the request, so that a refusal in mod_ssl's hooks carries its id. */
+    ap_hook_handler(migate_ssl_remember_request, NULL, NULL,
+                    APR_HOOK_REALLY_FIRST);
+    /* mod_ssl: force the policy on each proxy SSL context it makes... */
+    APR_OPTIONAL_HOOK(ssl, init_server, migate_ssl_init_server, NULL, NULL,
+                      APR_HOOK_MIDDLE);
+    /* ... and judge every finished handshake toward MI. */
+    APR_OPTIONAL_HOOK(ssl, proxy_post_handshake,
+                      migate_ssl_proxy_post_handshake, NULL, NULL,
+                      APR_HOOK_MIDDLE);
 }
 
 AP_DECLARE_MODULE(migate) = {
