@@ -1,0 +1,126 @@
+# Scope: a vhost inherits every setting of the main server that it does
+# not set itself; the main server's deny rules are added to the vhost's
+# own; its allow rules and opened services only reach a vhost with none
+# of its own.  An httpd of its own (the main server here is gated), run
+# as the test user with "apache2 -f conf -k start|stop".
+use strict;
+use warnings FATAL => 'all';
+
+use Apache::Test;
+use MiGate::Test;
+use File::Temp qw(tempdir);
+
+plan tests => 18;
+
+my $top = Apache::Test::vars('top_dir');
+my $module = $ENV{MIGATE_MODULE} || 'build/mod_migate.so';
+$module = "$top/$module" unless $module =~ m{^/};
+my $mods = '/usr/lib/apache2/modules';
+my ($pa, $pb) = (port('scope_a'), port('scope_b'));
+my $dir = tempdir('migate-scope.XXXXXX', TMPDIR => 1, CLEANUP => 1);
+
+mkdir "$dir/htdocs";
+for my $f (qw(main own x)) {
+    open my $fh, '>', "$dir/htdocs/$f" or die;
+    print $fh "$f\n";
+    close $fh;
+}
+
+open my $fh, '>', "$dir/httpd.conf" or die;
+print $fh <<"EOC";
+ServerRoot $dir
+ServerName localhost
+DefaultRuntimeDir $dir
+PidFile $dir/httpd.pid
+ErrorLog $dir/error_log
+LogLevel warn
+LoadModule mpm_event_module $mods/mod_mpm_event.so
+LoadModule authz_core_module $mods/mod_authz_core.so
+LoadModule migate_module "$module"
+StartServers 1
+DocumentRoot $dir/htdocs
+<Directory $dir/htdocs>
+    Require all granted
+</Directory>
+Listen 127.0.0.1:$pa
+Listen 127.0.0.1:$pb
+
+MiGate On
+MiGateMode report
+MiGateDenyStatus 404
+MiGateRequestIdVersion 7
+MiGateResponseIdHeader X-Id
+MiGateAllow /main
+MiGateDeny /main/secret
+MiGateAllowService MainProxy
+
+# Sets nothing: inherits everything.
+<VirtualHost 127.0.0.1:$pa>
+</VirtualHost>
+
+# Sets its own mode, status, id settings and allow rules.
+<VirtualHost 127.0.0.1:$pb>
+    MiGateMode enforce
+    MiGateDenyStatus 403
+    MiGateRequestIdVersion 4
+    MiGateResponseIdHeader X-Other-Id
+    MiGateAllow /own
+    MiGateAllow /main/secret
+    MiGateDeny /own/secret
+</VirtualHost>
+EOC
+close $fh;
+
+my $httpd = '/usr/sbin/apache2';
+my $out = `$httpd -f $dir/httpd.conf -k start 2>&1`;
+ok($? == 0) or print STDERR "# $out";
+END { system("$httpd -f $dir/httpd.conf -k stop >/dev/null 2>&1") if $dir }
+
+my $uuid = uuid_re();
+sub get {
+    my ($port, $path) = @_;
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
+                                  Timeout => 10) or return {};
+    print $s "GET $path HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+    local $/;
+    my $resp = <$s> // '';
+    my ($st) = $resp =~ m{^HTTP/1\.\d (\d+)};
+    my %h = map { /^([^:]+):\s*(.*?)\r?$/ ? (lc $1, $2) : () }
+            split /\n/, (split /\r\n\r\n/, $resp, 2)[0] // '';
+    return { status => $st // 0, h => \%h };
+}
+wait_for(sub { get($pa, '/main')->{status} }, 10);
+
+# Vhost A inherits: report mode (a miss passes: the file exists), the
+# response id header, version 7, the allow rule, the deny rule, and the
+# opened service (refused only as not allowed here: there is no backend).
+my $r = get($pa, '/x');
+ok($r->{status} == 200);                              # report mode
+ok(($r->{h}{'x-id'} // '') =~ /^$uuid$/);             # response header
+ok(substr($r->{h}{'x-id'} // '', 14, 1) eq '7');      # version 7
+ok(get($pa, '/main')->{status} == 200);                # inherited allow
+ok(get($pa, '/main/secret')->{status} == 404);         # inherited deny, 404
+ok(get($pa, '/services/Other')->{status} == 404);      # always enforced
+
+# Vhost B: its own settings win; the main server's allow rules and
+# service are not inherited, its deny is added to B's own.
+$r = get($pb, '/x');
+ok($r->{status} == 403);                               # enforce, 403
+ok(!exists $r->{h}{'x-id'});
+ok(($r->{h}{'x-other-id'} // '') =~ /^$uuid$/);
+ok(substr($r->{h}{'x-other-id'} // '', 14, 1) eq '4'); # version 4
+ok(get($pb, '/own')->{status} == 200);                 # own allow
+ok(get($pb, '/main')->{status} == 403);                # main allow not inherited
+ok(get($pb, '/own/secret')->{status} == 403);          # own deny
+# main deny added to B's own, over B's allow of /main/secret
+my $before = -s "$dir/error_log" || 0;
+ok(get($pb, '/main/secret/x')->{status} == 403);
+wait_for(sub { -s "$dir/error_log" > $before }, 3);
+open my $log, '<', "$dir/error_log" or die;
+seek $log, $before, 0;
+ok(grep { /blocked reason=hard-deny .*path="\/main\/secret\/x"/ } <$log>);
+close $log;
+ok(get($pb, '/services/MainProxy')->{status} == 403);  # service not inherited
+
+$out = `$httpd -f $dir/httpd.conf -k stop 2>&1`;
+ok($? == 0);
