@@ -211,7 +211,7 @@ int migate_ssl_init_server(server_rec *s, apr_pool_t *p, int is_proxy,
         wrap->inner = cb;
         if (!SSL_CTX_set_ex_data(ctx, wrap_idx, wrap)) {
             ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, s,
-                         "MIGATE0021: cannot attach the backend TLS verify "
+                         "MIGATE0024: cannot attach the backend TLS verify "
                          "callback to the proxy SSL context of %s",
                          migate_vhost_name(p, s));
             return !OK;
