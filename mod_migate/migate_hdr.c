@@ -8,8 +8,11 @@
 #include <netinet/in.h>
 #include <stdint.h>
 #include <string.h>
+#include <strings.h>
 
 #include <apr_strings.h>
+
+#include <apr_lib.h>
 
 #include "migate_hdr.h"
 
@@ -181,34 +184,122 @@ int migate_host_ok(const char *v, size_t len)
         && port_ok(colon + 1, (size_t)(v + len - colon - 1));
 }
 
-int migate_xff_ok(const char *v, size_t len)
+/* Each element of a list separated by sep, blanks around it cut, passes
+ * ok(); at least one element, none empty, at most max_elts. */
+static int each_element(const char *v, size_t len, char sep, int max_elts,
+                        int (*ok)(const char *, size_t))
 {
-    const char *p, *end, *e, *comma;
-    unsigned char a[16];
+    const char *p = v, *end = v + len, *next, *e;
     int n = 0;
 
-    if (v == NULL || len == 0 || len > XFF_MAX_LEN) {
-        return 0;
-    }
-    p = v;
-    end = v + len;
     for (;;) {
-        comma = memchr(p, ',', (size_t)(end - p));
-        e = comma ? comma : end;
+        next = memchr(p, sep, (size_t)(end - p));
+        e = next ? next : end;
         while (p < e && (*p == ' ' || *p == '\t')) {
             p++;
         }
         while (e > p && (e[-1] == ' ' || e[-1] == '\t')) {
             e--;
         }
-        if (++n > XFF_MAX_ELTS || parse_ip(p, (size_t)(e - p), a) == 0) {
+        if (++n > max_elts || e == p || !ok(p, (size_t)(e - p))) {
             return 0;
         }
-        if (comma == NULL) {
+        if (next == NULL) {
             return 1;
         }
-        p = comma + 1;
+        p = next + 1;
     }
+}
+
+static int ip_ok(const char *s, size_t len)
+{
+    unsigned char a[16];
+    return parse_ip(s, len, a);
+}
+
+int migate_xff_ok(const char *v, size_t len)
+{
+    if (v == NULL || len == 0 || len > XFF_MAX_LEN) {
+        return 0;
+    }
+    return each_element(v, len, ',', XFF_MAX_ELTS, ip_ok);
+}
+
+int migate_real_ip_ok(const char *v, size_t len)
+{
+    return v != NULL && memchr(v, ',', len) == NULL && migate_xff_ok(v, len);
+}
+
+int migate_host_list_ok(const char *v, size_t len)
+{
+    if (v == NULL || len == 0 || len > XFF_MAX_LEN) {
+        return 0;
+    }
+    return each_element(v, len, ',', XFF_MAX_ELTS, migate_host_ok);
+}
+
+static int proto_ok(const char *v, size_t n)
+{
+    return (n == 4 && !strncasecmp(v, "http", 4))
+        || (n == 5 && !strncasecmp(v, "https", 5));
+}
+
+int migate_proto_list_ok(const char *v, size_t len)
+{
+    if (v == NULL || len == 0 || len > XFF_MAX_LEN) {
+        return 0;
+    }
+    return each_element(v, len, ',', XFF_MAX_ELTS, proto_ok);
+}
+
+/* One forwarded-pair of RFC 7239 (token=value), held to what a proxy
+ * really writes: the value a token of address characters, or a quoted
+ * string of them ("[2001:db8::1]:443"), never an escape, '|' or a
+ * space. */
+static int fwd_pair_ok(const char *v, size_t n)
+{
+    static const char tchar[] = "!#$%&'*+-.^_`~";
+    static const char qchar[] = "._:-[]";
+    size_t i = 0, k;
+
+    while (i < n && (apr_isalnum(v[i]) || (v[i] && strchr(tchar, v[i])))) {
+        i++;
+    }
+    if (i == 0 || i >= n || v[i] != '=') {
+        return 0;
+    }
+    i++;
+    if (i < n && v[i] == '"') {
+        for (k = i + 1; k < n && v[k] != '"'; k++) {
+            if (!apr_isalnum(v[k]) && (!v[k] || !strchr(qchar, v[k]))) {
+                return 0;
+            }
+        }
+        return k == n - 1 && k > i + 1;
+    }
+    if (i == n) {
+        return 0;
+    }
+    for (; i < n; i++) {
+        if (!apr_isalnum(v[i]) && (!v[i] || !strchr("._:-", v[i]))) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* One forwarded-element: pairs separated by ';'. */
+static int fwd_element_ok(const char *v, size_t n)
+{
+    return each_element(v, n, ';', 16, fwd_pair_ok);
+}
+
+int migate_forwarded_ok(const char *v, size_t len)
+{
+    if (v == NULL || len == 0 || len > XFF_MAX_LEN) {
+        return 0;
+    }
+    return each_element(v, len, ',', XFF_MAX_ELTS, fwd_element_ok);
 }
 
 /* Clear the bits of addr beyond prefix. */

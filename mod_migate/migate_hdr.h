@@ -24,6 +24,24 @@ int migate_host_ok(const char *v, size_t len);
  * elements and 2048 bytes. */
 int migate_xff_ok(const char *v, size_t len);
 
+/* What a trusted proxy may forward (each at most 2048 bytes and 64
+ * comma-separated elements, blanks around elements allowed):
+ *   migate_real_ip_ok      one IPv4/IPv6 address (X-Real-IP);
+ *   migate_host_list_ok    host names or IP literals with an optional
+ *                          port, as migate_host_ok (X-Forwarded-Host,
+ *                          X-Forwarded-Server);
+ *   migate_proto_list_ok   "http" or "https", any case
+ *                          (X-Forwarded-Proto);
+ *   migate_forwarded_ok    RFC 7239 elements of ';'-separated
+ *                          token=value pairs, the value a token of
+ *                          address characters or such a quoted string
+ *                          ("[2001:db8::1]:443"), never an escape, '|'
+ *                          or a space (Forwarded). */
+int migate_real_ip_ok(const char *v, size_t len);
+int migate_host_list_ok(const char *v, size_t len);
+int migate_proto_list_ok(const char *v, size_t len);
+int migate_forwarded_ok(const char *v, size_t len);
+
 /* A CIDR list.  migate_cidr_parse takes "a.b.c.d/n", "v6/n" or a bare
  * address (/32, /128); host bits beyond the prefix are dropped, as in
  * Require ip.  Returns NULL, or an error text from p (*out is NULL). */

@@ -235,136 +235,30 @@ static const char *const forwarded[] = {
     "X-Forwarded-Proto", "Forwarded", "X-Real-IP", NULL
 };
 
-/* Each comma-separated element of v, spaces and tabs around it cut,
- * passes ok(); there is at least one and none is empty. */
-static int each_element(const char *v, int (*ok)(const char *, size_t))
-{
-    const char *e;
-    size_t n;
-
-    for (;;) {
-        while (*v == ' ' || *v == '\t') {
-            v++;
-        }
-        e = v + strcspn(v, ",");
-        n = (size_t)(e - v);
-        while (n && (v[n - 1] == ' ' || v[n - 1] == '\t')) {
-            n--;
-        }
-        if (!n || !ok(v, n)) {
-            return 0;
-        }
-        if (!*e) {
-            return 1;
-        }
-        v = e + 1;
-    }
-}
-
-static int proto_ok(const char *v, size_t n)
-{
-    return (n == 4 && !strncasecmp(v, "http", 4))
-        || (n == 5 && !strncasecmp(v, "https", 5));
-}
-
-/* One forwarded-pair of RFC 7239 (token=value), held to what a proxy
- * really writes: the value a token, or a quoted string of address
- * characters ("[2001:db8::1]:443"), never an escape, '|' or a space. */
-static int fwd_pair_ok(const char *v, size_t n)
-{
-    static const char tchar[] = "!#$%&'*+-.^_`|~";
-    static const char qchar[] = "._:-[]";
-    size_t i = 0, k;
-
-    while (i < n && (apr_isalnum(v[i]) || (v[i] && strchr(tchar, v[i])))
-           && v[i] != '|') {
-        i++;
-    }
-    if (i == 0 || i >= n || v[i] != '=') {
-        return 0;
-    }
-    i++;
-    if (i < n && v[i] == '"') {
-        for (k = i + 1; k < n && v[k] != '"'; k++) {
-            if (!apr_isalnum(v[k]) && !strchr(qchar, v[k])) {
-                return 0;
-            }
-        }
-        return k == n - 1 && k > i + 1;
-    }
-    if (i == n) {
-        return 0;
-    }
-    for (; i < n; i++) {
-        if (!apr_isalnum(v[i]) && !strchr("._:-", v[i])) {
-            return 0;
-        }
-    }
-    return 1;
-}
-
-/* One forwarded-element: pairs separated by ';'. */
-static int fwd_element_ok(const char *v, size_t n)
-{
-    const char *end = v + n, *e;
-    size_t m;
-
-    for (;;) {
-        while (v < end && (*v == ' ' || *v == '\t')) {
-            v++;
-        }
-        e = memchr(v, ';', (size_t)(end - v));
-        m = (size_t)((e ? e : end) - v);
-        while (m && (v[m - 1] == ' ' || v[m - 1] == '\t')) {
-            m--;
-        }
-        if (!fwd_pair_ok(v, m)) {
-            return 0;
-        }
-        if (!e) {
-            return 1;
-        }
-        v = e + 1;
-    }
-}
-
-static int host_elem_ok(const char *v, size_t n)
-{
-    return migate_host_ok(v, n);
-}
-
 /* What a trusted proxy may tell MI about the original request: each
  * forwarded header must be what a proxy writes, or the request is
  * refused (MI logs and builds URLs from these as they stand).  Returns
  * the name of the first bad header, or NULL. */
 static const char *trusted_forwarded_bad(request_rec *r)
 {
-    const apr_table_t *h = r->headers_in;
-    const char *v;
+    static const struct {
+        const char *name;
+        int (*ok)(const char *, size_t);
+    } checks[] = {
+        { "X-Forwarded-For", migate_xff_ok },
+        { "X-Real-IP", migate_real_ip_ok },
+        { "X-Forwarded-Host", migate_host_list_ok },
+        { "X-Forwarded-Server", migate_host_list_ok },
+        { "X-Forwarded-Proto", migate_proto_list_ok },
+        { "Forwarded", migate_forwarded_ok },
+    };
+    size_t i;
 
-    v = apr_table_get(h, "X-Forwarded-For");
-    if (v && !migate_xff_ok(v, strlen(v))) {
-        return "X-Forwarded-For";
-    }
-    v = apr_table_get(h, "X-Real-IP");
-    if (v && (strchr(v, ',') || !migate_xff_ok(v, strlen(v)))) {
-        return "X-Real-IP";
-    }
-    v = apr_table_get(h, "X-Forwarded-Host");
-    if (v && !each_element(v, host_elem_ok)) {
-        return "X-Forwarded-Host";
-    }
-    v = apr_table_get(h, "X-Forwarded-Server");
-    if (v && !each_element(v, host_elem_ok)) {
-        return "X-Forwarded-Server";
-    }
-    v = apr_table_get(h, "X-Forwarded-Proto");
-    if (v && !each_element(v, proto_ok)) {
-        return "X-Forwarded-Proto";
-    }
-    v = apr_table_get(h, "Forwarded");
-    if (v && (strlen(v) > 2048 || !each_element(v, fwd_element_ok))) {
-        return "Forwarded";
+    for (i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
+        const char *v = apr_table_get(r->headers_in, checks[i].name);
+        if (v && !checks[i].ok(v, strlen(v))) {
+            return checks[i].name;
+        }
     }
     return NULL;
 }

@@ -236,6 +236,77 @@ struct cidr_case {
     int want;
 };
 
+/* The other forwarded headers a trusted proxy may send. */
+static void test_forwarded(void)
+{
+    static const struct {
+        int (*fn)(const char *, size_t);
+        const char *name;
+        struct bytes_case c;
+    } cases[] = {
+        { migate_real_ip_ok, "real_ip", { S("192.0.2.1"), 1, "address" } },
+        { migate_real_ip_ok, "real_ip", { S(" 2001:db8::1 "), 1, "v6" } },
+        { migate_real_ip_ok, "real_ip", { S("192.0.2.1, 192.0.2.2"), 0,
+                                          "a list" } },
+        { migate_real_ip_ok, "real_ip", { S("unknown"), 0, "a word" } },
+        { migate_real_ip_ok, "real_ip", { S(""), 0, "empty" } },
+        { migate_host_list_ok, "host_list", { S("mi.example.com"), 1,
+                                              "one name" } },
+        { migate_host_list_ok, "host_list",
+          { S("edge.example.com:443, 192.0.2.1"), 1, "name:port, IP" } },
+        { migate_host_list_ok, "host_list", { S("[2001:db8::1]:8443"), 1,
+                                              "IPv6 literal" } },
+        { migate_host_list_ok, "host_list", { S("evil.com/x"), 0,
+                                              "a path" } },
+        { migate_host_list_ok, "host_list", { S("a\" \"b"), 0,
+                                              "quotes" } },
+        { migate_host_list_ok, "host_list", { S("a|b"), 0, "pipe" } },
+        { migate_host_list_ok, "host_list", { S("a.example,"), 0,
+                                              "empty element" } },
+        { migate_host_list_ok, "host_list", { S("user@host"), 0,
+                                              "userinfo" } },
+        { migate_proto_list_ok, "proto", { S("https"), 1, "https" } },
+        { migate_proto_list_ok, "proto", { S("HTTP, https"), 1,
+                                           "a list, any case" } },
+        { migate_proto_list_ok, "proto", { S("ftp"), 0, "ftp" } },
+        { migate_proto_list_ok, "proto", { S("https x"), 0,
+                                           "two words" } },
+        { migate_forwarded_ok, "forwarded", { S("for=192.0.2.60"), 1,
+                                              "for=" } },
+        { migate_forwarded_ok, "forwarded",
+          { S("for=192.0.2.60;proto=https;by=203.0.113.43"), 1,
+            "three pairs" } },
+        { migate_forwarded_ok, "forwarded",
+          { S("for=\"[2001:db8::1]:4711\", for=192.0.2.43"), 1,
+            "quoted IPv6, two elements" } },
+        { migate_forwarded_ok, "forwarded", { S("for=_hidden"), 1,
+                                              "obfuscated node" } },
+        { migate_forwarded_ok, "forwarded", { S("for=\"a b\""), 0,
+                                              "space in quotes" } },
+        { migate_forwarded_ok, "forwarded", { S("for=\"a\\\"b\""), 0,
+                                              "escape in quotes" } },
+        { migate_forwarded_ok, "forwarded", { S("for=a|b"), 0, "pipe" } },
+        { migate_forwarded_ok, "forwarded", { S("for"), 0, "no value" } },
+        { migate_forwarded_ok, "forwarded", { S("=1.2.3.4"), 0,
+                                              "no name" } },
+        { migate_forwarded_ok, "forwarded", { S("for=1.2.3.4;"), 0,
+                                              "empty pair" } },
+        { migate_forwarded_ok, "forwarded", { S("for=\"\""), 0,
+                                              "empty quotes" } },
+        { migate_forwarded_ok, "forwarded", { S("for=1.2.3.4\0"), 0,
+                                              "NUL" } },
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        is_int(cases[i].fn(cases[i].c.s, case_len(&cases[i].c)),
+               cases[i].c.want, "%s: %s", cases[i].name, cases[i].c.what);
+    }
+    ok(!migate_forwarded_ok(NULL, 0) && !migate_host_list_ok(NULL, 0)
+       && !migate_proto_list_ok(NULL, 0) && !migate_real_ip_ok(NULL, 0),
+       "forwarded checks: NULL");
+}
+
 static void test_cidr(apr_pool_t *p)
 {
     static const struct cidr_case match[] = {
@@ -397,6 +468,7 @@ int main(void)
     test_value_ok();
     test_host_ok();
     test_xff_ok();
+    test_forwarded();
     test_cidr(p);
     test_escape(p);
     apr_pool_destroy(p);
