@@ -3,9 +3,11 @@
  * and of the header values the gate judges: migate_methods_parse,
  * migate_rule_check, migate_service_name_check, migate_cidr_parse (with
  * migate_cidr_match), migate_host_ok, migate_xff_ok,
- * migate_hdr_value_ok, migate_uuid_valid and migate_log_escape.
+ * migate_hdr_value_ok, migate_uuid_valid, migate_log_escape and the
+ * checks of forwarded headers (migate_real_ip_ok, migate_host_list_ok,
+ * migate_proto_list_ok, migate_forwarded_ok).
  *
- * Input: one selector byte (its value modulo 11 picks the parser, see
+ * Input: one selector byte (its value modulo 12 picks the parser, see
  * the switch below), then the argument bytes.  The C-string parsers see
  * the argument up to its first NUL, the (pointer, length) ones see every
  * byte.  Besides "never crash, never read out of bounds", each accepted
@@ -40,7 +42,8 @@
 
 enum {
     F_METHODS = 0, F_RULE_PREFIX, F_RULE_EXACT, F_RULE_REGEX, F_SERVICE,
-    F_CIDR, F_HOST, F_XFF, F_HDR_VALUE, F_UUID, F_LOG_ESCAPE, F__COUNT
+    F_CIDR, F_HOST, F_XFF, F_HDR_VALUE, F_UUID, F_LOG_ESCAPE, F_FORWARDED,
+    F__COUNT
 };
 
 static apr_pool_t *pool;
@@ -133,7 +136,7 @@ static int m_host_chars(const unsigned char *s, size_t n)
         return 0;
     }
     for (i = 0; i < n; i++) {
-        if (!m_alnum(s[i]) && !strchr(".-:[]", s[i])) {
+        if (!m_alnum(s[i]) && (!s[i] || !strchr(".-:[]", s[i]))) {
             return 0;
         }
     }
@@ -142,6 +145,25 @@ static int m_host_chars(const unsigned char *s, size_t n)
 
 /* An accepted X-Forwarded-For holds only address characters, separators
  * and blanks, and is bounded. */
+/* What any accepted forwarded header (X-Real-IP, X-Forwarded-Host,
+ * -Server, -Proto, Forwarded) may contain: never a control character,
+ * '|', '\\', or more than 2048 bytes. */
+static int m_forwarded_chars(const unsigned char *s, size_t n)
+{
+    size_t i;
+
+    if (n == 0 || n > 2048) {
+        return 0;
+    }
+    for (i = 0; i < n; i++) {
+        if ((s[i] < 0x20 && s[i] != '\t') || s[i] >= 0x7f || s[i] == '|'
+            || s[i] == '\\') {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 static int m_xff_chars(const unsigned char *s, size_t n)
 {
     size_t i;
@@ -150,7 +172,7 @@ static int m_xff_chars(const unsigned char *s, size_t n)
         return 0;
     }
     for (i = 0; i < n; i++) {
-        if (!m_hexdigit(s[i]) && !strchr(".:, \t", s[i])) {
+        if (!m_hexdigit(s[i]) && (!s[i] || !strchr(".:, \t", s[i]))) {
             return 0;
         }
     }
@@ -325,6 +347,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     case F_XFF:
         if (migate_xff_ok((const char *)arg, alen)) {
             CHECK(m_xff_chars(arg, alen));
+        }
+        break;
+    case F_FORWARDED:
+        if (migate_real_ip_ok((const char *)arg, alen)) {
+            CHECK(m_xff_chars(arg, alen) && !memchr(arg, ',', alen));
+        }
+        if (migate_host_list_ok((const char *)arg, alen)
+            || migate_proto_list_ok((const char *)arg, alen)
+            || migate_forwarded_ok((const char *)arg, alen)) {
+            CHECK(m_forwarded_chars(arg, alen));
         }
         break;
     case F_HDR_VALUE:
