@@ -40,7 +40,8 @@
 #include "migate_ssl.h"
 #include "migate_tls.h"
 
-/* Set on the backend connection once its one refusal line is written. */
+/* Set on the backend connection once its one refusal line is written,
+ * and on the request it served when the session was refused. */
 #define NOTE_REFUSED "migate-backend-tls-refused"
 
 /*
@@ -106,6 +107,9 @@ static void log_refusal(conn_rec *c, const char *detail, int reported)
     }
     apr_table_setn(c->notes, NOTE_REFUSED, "1");
     if (current) {
+        if (!reported) {
+            apr_table_setn(current->notes, NOTE_REFUSED, "1");
+        }
         migate_log_block(current, MIGATE_R_BACKEND_TLS, reported, detail);
         return;
     }
@@ -267,6 +271,21 @@ int migate_ssl_proxy_post_handshake(conn_rec *c, SSL *ssl)
     /* Any value but OK/DECLINED makes mod_ssl shut the connection down
      * and fail it as a bad gateway. */
     return HTTP_BAD_GATEWAY;
+}
+
+/*
+ * mod_proxy answers every failed backend handshake with 500 (it cannot
+ * tell a broken gateway from a refused one).  When the gate refused the
+ * session toward MI, the answer is the gateway's fault: 502.
+ */
+int migate_ssl_request_status(int *status, request_rec *r)
+{
+    if (*status == HTTP_INTERNAL_SERVER_ERROR
+        && apr_table_get(r->notes, NOTE_REFUSED)) {
+        *status = HTTP_BAD_GATEWAY;
+        r->status_line = NULL;
+    }
+    return DECLINED;
 }
 
 /* ------------------------------------------------------------------ */

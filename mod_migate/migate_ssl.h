@@ -12,6 +12,8 @@
 
 #include <openssl/ssl.h>
 
+#include "mod_proxy.h"          /* the request_status hook */
+
 APR_DECLARE_EXTERNAL_HOOK(ssl, SSL, int, init_server,
                           (server_rec *s, apr_pool_t *p, int is_proxy,
                            SSL_CTX *ctx))
@@ -27,5 +29,7 @@ int migate_ssl_init_server(server_rec *s, apr_pool_t *p, int is_proxy,
                            SSL_CTX *ctx);
 /* ssl proxy_post_handshake: judge the session toward MI. */
 int migate_ssl_proxy_post_handshake(conn_rec *c, SSL *ssl);
+/* proxy request_status: a refused session toward MI answers 502. */
+int migate_ssl_request_status(int *status, request_rec *r);
 
 #endif /* MIGATE_SSL_H */

@@ -89,6 +89,10 @@ static void migate_register_hooks(apr_pool_t *p)
     APR_OPTIONAL_HOOK(ssl, proxy_post_handshake,
                       migate_ssl_proxy_post_handshake, NULL, NULL,
                       APR_HOOK_MIDDLE);
+    /* mod_proxy: a session the gate refused is a bad gateway (502), not
+     * the 500 mod_proxy gives every failed handshake. */
+    APR_OPTIONAL_HOOK(proxy, request_status, migate_ssl_request_status,
+                      NULL, NULL, APR_HOOK_MIDDLE);
 }
 
 AP_DECLARE_MODULE(migate) = {
