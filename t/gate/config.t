@@ -8,6 +8,10 @@ use File::Temp qw(tempdir);
 
 my $top = Apache::Test::vars('top_dir');
 my $dir = tempdir(CLEANUP => 1);
+# The module and httpd under test (make test-asan's, or the plain ones).
+my $module = $ENV{MIGATE_MODULE} || 'build/mod_migate.so';
+$module = "$top/$module" unless $module =~ m{^/};
+my $httpd = Apache::Test::vars('httpd') || '/usr/sbin/apache2';
 
 sub configtest {
     my ($body) = @_;
@@ -21,11 +25,11 @@ PidFile "$dir/httpd.pid"
 ErrorLog "$dir/error_log"
 LoadModule mpm_event_module /usr/lib/apache2/modules/mod_mpm_event.so
 LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
-LoadModule migate_module "$top/build/mod_migate.so"
+LoadModule migate_module "$module"
 $body
 EOC
     close $fh;
-    my $out = `/usr/sbin/apache2 -t -f '$conf' 2>&1`;
+    my $out = `'$httpd' -t -f '$conf' 2>&1`;
     return ($? >> 8, $out);
 }
 

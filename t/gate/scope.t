@@ -71,7 +71,8 @@ MiGateAllowService MainProxy
 EOC
 close $fh;
 
-my $httpd = '/usr/sbin/apache2';
+# The httpd under test: Debian's, or make test-asan's wrapper.
+my $httpd = Apache::Test::vars('httpd') || '/usr/sbin/apache2';
 my $out = `$httpd -f $dir/httpd.conf -k start 2>&1`;
 ok($? == 0) or print STDERR "# $out";
 END { system("$httpd -f $dir/httpd.conf -k stop >/dev/null 2>&1") if $dir }
