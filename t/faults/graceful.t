@@ -25,10 +25,7 @@ use Time::HiRes qw(time sleep);
 plan tests => 14;
 
 my $top = Apache::Test::vars('top_dir');
-my $httpd = Apache::Test::vars('httpd') || '/usr/sbin/apache2';
-my $module = $ENV{MIGATE_MODULE} || 'build/mod_migate.so';
-$module = "$top/$module" unless $module =~ m{^/};
-my $mods = '/usr/lib/apache2/modules';
+my $httpd = httpd_under_test();
 my $port = port('fault_own');
 my $mi = port('mi');
 my $dir = tempdir('migate-graceful.XXXXXX', TMPDIR => 1, CLEANUP => 1);
@@ -39,20 +36,8 @@ sub write_conf {
     my ($policy, $extra) = @_;
     $extra //= '';
     open my $fh, '>', "$conf.new" or die $!;
-    print $fh <<"EOF";
-ServerRoot $dir
-ServerName localhost
-DefaultRuntimeDir $dir
-PidFile $dir/httpd.pid
-ErrorLog $dir/error_log
-LogLevel warn
-LoadModule mpm_event_module $mods/mod_mpm_event.so
-LoadModule authz_core_module $mods/mod_authz_core.so
-LoadModule socache_shmcb_module $mods/mod_socache_shmcb.so
-LoadModule ssl_module $mods/mod_ssl.so
-LoadModule proxy_module $mods/mod_proxy.so
-LoadModule proxy_http_module $mods/mod_proxy_http.so
-LoadModule migate_module "$module"
+    print $fh own_httpd_conf($dir, qw(socache_shmcb ssl proxy proxy_http)),
+        <<"EOF";
 StartServers 2
 ServerLimit 4
 ThreadsPerChild 16

@@ -4,28 +4,18 @@ use strict;
 use warnings FATAL => 'all';
 
 use Apache::Test;
+use MiGate::Test;
 use File::Temp qw(tempdir);
 
 my $top = Apache::Test::vars('top_dir');
 my $dir = tempdir(CLEANUP => 1);
-# The module and httpd under test (make test-asan's, or the plain ones).
-my $module = $ENV{MIGATE_MODULE} || 'build/mod_migate.so';
-$module = "$top/$module" unless $module =~ m{^/};
-my $httpd = Apache::Test::vars('httpd') || '/usr/sbin/apache2';
+my $httpd = httpd_under_test();
 
 sub configtest {
     my ($body) = @_;
     my $conf = "$dir/test.conf";
     open my $fh, '>', $conf or die;
-    print $fh <<"EOC";
-ServerRoot "$dir"
-ServerName localhost
-Listen 127.0.0.1:1
-PidFile "$dir/httpd.pid"
-ErrorLog "$dir/error_log"
-LoadModule mpm_event_module /usr/lib/apache2/modules/mod_mpm_event.so
-LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
-LoadModule migate_module "$module"
+    print $fh own_httpd_conf($dir), "Listen 127.0.0.1:1\n", <<"EOC";
 $body
 EOC
     close $fh;
@@ -103,5 +93,6 @@ ok($out !~ /MIGATE000[34]/);
 # Vhost scope: a bad directive inside <VirtualHost> names its line.
 ($rc, $out) = configtest("<VirtualHost 127.0.0.1:1>\nMiGate On\nMiGateAllow nope\n</VirtualHost>\n");
 ok($rc != 0);
-# (eight lines of preamble, then the body)
-ok($out =~ /line 11 of \S*test\.conf:\s*MiGateAllow: 'nope'/);
+# (the preamble, then the body)
+my $line = 3 + split /\n/, own_httpd_conf($dir) . "Listen 127.0.0.1:1\n";
+ok($out =~ /line $line of \S*test\.conf:\s*MiGateAllow: 'nope'/);

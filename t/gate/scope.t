@@ -12,10 +12,6 @@ use File::Temp qw(tempdir);
 
 plan tests => 18;
 
-my $top = Apache::Test::vars('top_dir');
-my $module = $ENV{MIGATE_MODULE} || 'build/mod_migate.so';
-$module = "$top/$module" unless $module =~ m{^/};
-my $mods = '/usr/lib/apache2/modules';
 my ($pa, $pb) = (port('scope_a'), port('scope_b'));
 my $dir = tempdir('migate-scope.XXXXXX', TMPDIR => 1, CLEANUP => 1);
 
@@ -27,16 +23,7 @@ for my $f (qw(main own x)) {
 }
 
 open my $fh, '>', "$dir/httpd.conf" or die;
-print $fh <<"EOC";
-ServerRoot $dir
-ServerName localhost
-DefaultRuntimeDir $dir
-PidFile $dir/httpd.pid
-ErrorLog $dir/error_log
-LogLevel warn
-LoadModule mpm_event_module $mods/mod_mpm_event.so
-LoadModule authz_core_module $mods/mod_authz_core.so
-LoadModule migate_module "$module"
+print $fh own_httpd_conf($dir), <<"EOC";
 StartServers 1
 DocumentRoot $dir/htdocs
 <Directory $dir/htdocs>
@@ -71,8 +58,7 @@ MiGateAllowService MainProxy
 EOC
 close $fh;
 
-# The httpd under test: Debian's, or make test-asan's wrapper.
-my $httpd = Apache::Test::vars('httpd') || '/usr/sbin/apache2';
+my $httpd = httpd_under_test();
 my $out = `$httpd -f $dir/httpd.conf -k start 2>&1`;
 ok($? == 0) or print STDERR "# $out";
 END { system("$httpd -f $dir/httpd.conf -k stop >/dev/null 2>&1") if $dir }

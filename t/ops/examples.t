@@ -5,13 +5,13 @@ use strict;
 use warnings FATAL => 'all';
 
 use Apache::Test qw(-withtestmore);
+use MiGate::Test;
 use File::Temp qw(tempdir);
 
 my $top = Apache::Test::vars('top_dir');
-my $httpd = Apache::Test::vars('httpd') || '/usr/sbin/apache2';
+my $httpd = httpd_under_test();
 my @examples = sort glob("$top/conf/examples/*.conf");
-my $mods = '/usr/lib/apache2/modules';
-my @modules = qw(mpm_event authz_core authz_host alias ssl socache_shmcb
+my @modules = qw(authz_host alias ssl socache_shmcb
                  proxy proxy_http proxy_balancer lbmethod_byrequests
                  slotmem_shm watchdog proxy_hcheck headers log_config);
 
@@ -44,14 +44,8 @@ for my $ex (@examples) {
     $text =~ s/^(\s*SSLCertificateKeyFile)\s+\S+/$1 $top\/build\/pki\/mi.key/mg;
     $text =~ s/^(\s*SSLProxyCACertificateFile)\s+\S+/$1 $top\/build\/pki\/ca.crt/mg;
     open my $out, '>', "$dir/test-$name" or die $!;
-    print $out "ServerRoot \"$dir\"\nServerName localhost\n"
-        . "PidFile \"$dir/httpd.pid\"\nDefaultRuntimeDir \"$dir\"\n"
-        . "ErrorLog \"$dir/error.log\"\n"
+    print $out own_httpd_conf($dir, @modules)
         . "Define APACHE_LOG_DIR $dir\nDefine APACHE_RUN_DIR $dir\n"
-        . join('', map { -f "$mods/mod_$_.so"
-                             ? "LoadModule ${_}_module $mods/mod_$_.so\n"
-                             : '' } @modules)
-        . "LoadModule migate_module \"$top/build/mod_migate.so\"\n"
         . "Include \"$top/conf/migate.conf\"\n"
         . $text;
     close $out;

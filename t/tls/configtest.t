@@ -6,11 +6,11 @@ use strict;
 use warnings FATAL => 'all';
 
 use Apache::Test;
+use MiGate::Test;
 use File::Temp ();
 
 my $top = Apache::Test::vars('top_dir');
-my $httpd = Apache::Test::vars('httpd') || '/usr/sbin/apache2';
-my $mods = '/usr/lib/apache2/modules';
+my $httpd = httpd_under_test();
 my $dir = File::Temp::tempdir(CLEANUP => 1);
 
 my @cases = (
@@ -57,19 +57,10 @@ plan tests => 2 * @cases + 1;
 sub config {
     my ($n, $body, $gate) = @_;
     my $f = "$dir/case$n.conf";
-    my @load = (
-        [mpm_event => 'mod_mpm_event.so'], [authz_core => 'mod_authz_core.so'],
-        [proxy => 'mod_proxy.so'], [proxy_http => 'mod_proxy_http.so'],
-        [slotmem_shm => 'mod_slotmem_shm.so'],
-        [proxy_balancer => 'mod_proxy_balancer.so'],
-        [lbmethod_byrequests => 'mod_lbmethod_byrequests.so'],
-    );
     open my $fh, '>', $f or die "$f: $!";
-    print $fh "ServerRoot $dir\nDefaultRuntimeDir $dir\nPidFile $dir/pid\n"
-        . "ErrorLog $dir/error_log\nServerName localhost\n"
-        . "Listen 127.0.0.1:29999\n";
-    print $fh "LoadModule $_->[0]_module $mods/$_->[1]\n" for @load;
-    print $fh "LoadModule migate_module $top/build/mod_migate.so\n";
+    print $fh own_httpd_conf($dir, qw(proxy proxy_http slotmem_shm
+                                      proxy_balancer lbmethod_byrequests)),
+        "Listen 127.0.0.1:29999\n";
     print $fh "<VirtualHost 127.0.0.1:29999>\n    ServerName gate.example\n"
         . "    MiGate $gate\n    MiGateAllow /api\n$body</VirtualHost>\n";
     close $fh;

@@ -14,9 +14,35 @@ use Apache::Test ();
 
 our @EXPORT = qw(port req raw_req mark_logs blocked_since mi_since
                  edge_access_since refused_ok passed_ok uuid_re
-                 t_logs wait_for);
+                 t_logs wait_for httpd_under_test module_under_test
+                 own_httpd_conf);
 
 sub t_logs { Apache::Test::vars('t_logs') }
+
+# The httpd and the module the suite runs against: Debian's httpd and
+# build/mod_migate.so, or what "make test-asan" chose (MIGATE_HTTPD and
+# MIGATE_MODULE).  Tests that start an httpd of their own use these.
+sub httpd_under_test { Apache::Test::vars('httpd') || '/usr/sbin/apache2' }
+
+sub module_under_test {
+    my $m = $ENV{MIGATE_MODULE} || 'build/mod_migate.so';
+    return $m =~ m{^/} ? $m : Apache::Test::vars('top_dir') . "/$m";
+}
+
+# The start of a configuration for an httpd of a test's own, in $dir:
+# its files there, the given modules (names as in mod_<name>.so; those
+# this httpd lacks are left out) and mod_migate under test.
+sub own_httpd_conf {
+    my ($dir, @modules) = @_;
+    my $mods = '/usr/lib/apache2/modules';
+    return join '', "ServerRoot \"$dir\"\n", "ServerName localhost\n",
+        "DefaultRuntimeDir \"$dir\"\n", "PidFile \"$dir/httpd.pid\"\n",
+        "ErrorLog \"$dir/error_log\"\n", "LogLevel warn\n",
+        (map { -f "$mods/mod_$_.so"
+                   ? "LoadModule ${_}_module $mods/mod_$_.so\n" : () }
+         'mpm_event', 'authz_core', @modules),
+        'LoadModule migate_module "' . module_under_test() . "\"\n";
+}
 
 sub port {
     my $name = shift;
