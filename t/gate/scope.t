@@ -10,7 +10,7 @@ use Apache::Test;
 use MiGate::Test;
 use File::Temp qw(tempdir);
 
-plan tests => 18;
+plan tests => 21;
 
 my ($pa, $pb) = (port('scope_a'), port('scope_b'));
 my $dir = tempdir('migate-scope.XXXXXX', TMPDIR => 1, CLEANUP => 1);
@@ -23,7 +23,7 @@ for my $f (qw(main own x)) {
 }
 
 open my $fh, '>', "$dir/httpd.conf" or die;
-print $fh own_httpd_conf($dir), <<"EOC";
+print $fh own_httpd_conf($dir, qw(headers proxy proxy_http)), <<"EOC";
 StartServers 1
 DocumentRoot $dir/htdocs
 <Directory $dir/htdocs>
@@ -40,9 +40,16 @@ MiGateResponseIdHeader X-Id
 MiGateAllow /main
 MiGateDeny /main/secret
 MiGateAllowService MainProxy
+MiGateServiceMetadata On
+MiGateRequestIdHeader X-Corr
+MiGateTrustedProxy 127.0.0.1
+MiGateBackendTLS off
 
-# Sets nothing: inherits everything.
+# Sets nothing: inherits everything.  Its plain-http ProxyPass passes
+# the configuration test only because MiGateBackendTLS off is inherited.
 <VirtualHost 127.0.0.1:$pa>
+    ProxyPass /plain/ http://127.0.0.1:1/
+    Header always set X-Echo "expr=%{req:X-Corr}"
 </VirtualHost>
 
 # Sets its own mode, status, id settings and allow rules.
@@ -54,6 +61,12 @@ MiGateAllowService MainProxy
     MiGateAllow /own
     MiGateAllow /main/secret
     MiGateDeny /own/secret
+    MiGateAllowService OwnProxy
+    MiGateServiceMetadata Off
+    MiGateRequestIdHeader X-B
+    MiGateTrustedProxy 10.0.0.0/8
+    MiGateBackendTLS strict
+    Header always set X-Echo "expr=%{req:X-B}"
 </VirtualHost>
 EOC
 close $fh;
@@ -65,10 +78,13 @@ END { system("$httpd -f $dir/httpd.conf -k stop >/dev/null 2>&1") if $dir }
 
 my $uuid = uuid_re();
 sub get {
-    my ($port, $path) = @_;
+    my ($port, $path, @hdrs) = @_;
     my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
                                   Timeout => 10) or return {};
-    print $s "GET $path HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+    my $extra = '';
+    $extra .= shift(@hdrs) . ': ' . shift(@hdrs) . "\r\n" while @hdrs;
+    print $s "GET $path HTTP/1.1\r\nHost: localhost\r\n$extra"
+        . "Connection: close\r\n\r\n";
     local $/;
     my $resp = <$s> // '';
     my ($st) = $resp =~ m{^HTTP/1\.\d (\d+)};
@@ -103,11 +119,32 @@ ok(get($pb, '/own/secret')->{status} == 403);          # own deny
 my $before = -s "$dir/error_log" || 0;
 ok(get($pb, '/main/secret/x')->{status} == 403);
 wait_for(sub { -s "$dir/error_log" > $before }, 3);
-open my $log, '<', "$dir/error_log" or die;
+my $log;
+open $log, '<', "$dir/error_log" or die;
 seek $log, $before, 0;
 ok(grep { /blocked reason=hard-deny .*path="\/main\/secret\/x"/ } <$log>);
 close $log;
 ok(get($pb, '/services/MainProxy')->{status} == 403);  # service not inherited
+
+# The request id header toward MI, the trusted peers and the metadata
+# switch: inherited by A, B's own in B.
+my $valid = '0b7e2d5c-3f4a-4c1e-9a2b-6d8e0f1a2b3c';
+$r = get($pa, '/main/x', 'X-Corr' => $valid);
+ok(($r->{h}{'x-id'} // '') eq $valid                  # trusted peer kept
+   && ($r->{h}{'x-echo'} // '') eq $valid);           # header X-Corr
+$r = get($pb, '/own/x', 'X-B' => $valid);
+ok(($r->{h}{'x-other-id'} // '') =~ /^$uuid$/
+   && $r->{h}{'x-other-id'} ne $valid                 # B trusts 10/8 only
+   && ($r->{h}{'x-echo'} // '') eq $r->{h}{'x-other-id'}); # header X-B
+my $mark = -s "$dir/error_log" || 0;
+get($pa, '/services/MainProxy?wsdl');                 # metadata On
+get($pb, '/services/OwnProxy?wsdl');                  # metadata Off
+wait_for(sub { (-s "$dir/error_log" || 0) > $mark }, 3);
+open $log, '<', "$dir/error_log" or die;
+seek $log, $mark, 0;
+my @lines = grep { /blocked reason=/ } <$log>;
+close $log;
+ok(@lines == 1 && $lines[0] =~ /reason=service-metadata .*OwnProxy/);
 
 $out = `$httpd -f $dir/httpd.conf -k stop 2>&1`;
 ok($? == 0);
