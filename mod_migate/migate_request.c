@@ -21,7 +21,6 @@
 /* Per-request state, kept in r->request_config of the initial request. */
 typedef struct {
     const char *id;             /* the request id, or NULL              */
-    migate_reason_e reported;   /* reason passed in report mode         */
     int logged;                 /* the one "blocked" line is written    */
     int seen;                   /* post_read_request ran for it         */
 } migate_req_state;
@@ -213,17 +212,12 @@ void migate_child_init(apr_pool_t *p, server_rec *s)
 /* ------------------------------------------------------------------ */
 /* Headers                                                            */
 
-typedef struct {
-    request_rec *r;
-    const char *bad;            /* name of the first bad header         */
-} hdr_scan;
-
+/* apr_table_do callback: stops at the first bad value, its name in
+ * *(const char **)ctx. */
 static int scan_header(void *ctx, const char *key, const char *val)
 {
-    hdr_scan *hs = ctx;
-
     if (!migate_hdr_value_ok(val, strlen(val))) {
-        hs->bad = key;
+        *(const char **)ctx = key;
         return 0;
     }
     return 1;
@@ -283,13 +277,13 @@ static migate_reason_e check_headers(request_rec *r,
                                      const migate_srv_conf *sc,
                                      const char **detail)
 {
-    hdr_scan hs = { r, NULL };
+    const char *bad = NULL;
     const char *host;
     int trusted;
 
-    apr_table_do(scan_header, &hs, r->headers_in, NULL);
-    if (hs.bad) {
-        *detail = apr_pstrcat(r->pool, "header ", hs.bad, NULL);
+    apr_table_do(scan_header, &bad, r->headers_in, NULL);
+    if (bad) {
+        *detail = apr_pstrcat(r->pool, "header ", bad, NULL);
         return MIGATE_R_CONTROL_CHAR;
     }
     host = apr_table_get(r->headers_in, "Host");
@@ -302,7 +296,7 @@ static migate_reason_e check_headers(request_rec *r,
         /* A trusted proxy's values are kept only when they are what a
          * proxy writes (X-Forwarded-For: addresses only): anything else
          * would be written into MI's access log as it stands. */
-        const char *bad = trusted_forwarded_bad(r);
+        bad = trusted_forwarded_bad(r);
         if (bad) {
             *detail = bad;
             return MIGATE_R_HEADER;
@@ -420,7 +414,6 @@ int migate_post_read_request(request_rec *r)
         return DECLINED;
     }
     if (v.reportable && migate_cfg_report(sc)) {
-        st->reported = why;
         migate_log_block(r, why, 1, NULL);
         return DECLINED;
     }
