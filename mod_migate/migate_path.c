@@ -26,7 +26,6 @@ enum {
     C_PCT,      /* '%': an escape, or an invalid one                   */
     C_CTRL,     /* 0x00-0x1F, 0x7F                                     */
     C_BAD,      /* never valid here: '\', '#', '?' in the path          */
-    C_SEMI,     /* ';' in the path: a parameter follows                 */
     C_HIGH      /* 0x80-0xFF: must be part of valid UTF-8               */
 };
 
@@ -44,7 +43,6 @@ static const unsigned char path_class[256] = {
     /* The caller split at the first '?', so one here means the split was
      * done differently from ours: ambiguous. */
     ['?'] = C_BAD,
-    [';'] = C_SEMI,
 };
 
 static const unsigned char query_class[256] = {
@@ -83,7 +81,18 @@ typedef struct {
     unsigned char lo, hi;   /* allowed range of the next one     */
 } u8_state;
 
-enum { U8_OK = 0, U8_BAD = 1, U8_BREAK = 2 };
+enum { U8_OK = 0, U8_BAD = 1, U8_CTRL = 2 };
+
+/* Code points that can forge or disguise a log line once decoded: the
+ * C1 controls (U+0085 NEL among them), LINE and PARAGRAPH SEPARATOR,
+ * where some log viewers break lines, and the bidirectional controls
+ * (U+202A-U+202E, U+2066-U+2069), which reorder what a reader sees. */
+static int cp_is_ctrl(uint32_t cp)
+{
+    return (cp >= 0x80 && cp <= 0x9f)
+        || (cp >= 0x2028 && cp <= 0x202e)
+        || (cp >= 0x2066 && cp <= 0x2069);
+}
 
 static int u8_step(u8_state *u, unsigned b)
 {
@@ -94,11 +103,8 @@ static int u8_step(u8_state *u, unsigned b)
             u->cp = (u->cp << 6) | (b & 0x3f);
             u->lo = 0x80;
             u->hi = 0xbf;
-            if (--u->need == 0
-                && (u->cp == 0x85 || u->cp == 0x2028 || u->cp == 0x2029)) {
-                /* NEL, LINE SEPARATOR, PARAGRAPH SEPARATOR: some log
-                 * viewers break lines there. */
-                return U8_BREAK;
+            if (--u->need == 0 && cp_is_ctrl(u->cp)) {
+                return U8_CTRL;
             }
             return U8_OK;
         }
@@ -159,10 +165,10 @@ typedef struct {
 #define IS_CTRL(b) ((b) < 0x20 || (b) == 0x7f)
 
 /* Feed one byte of the twice-decoded stream.  Returns 1 on a control
- * character or a Unicode line break there. */
+ * character in any of its forms there. */
 static int d2_emit(scan_state *s, unsigned b)
 {
-    return IS_CTRL(b) || u8_step(&s->u2, b) == U8_BREAK;
+    return IS_CTRL(b) || u8_step(&s->u2, b) == U8_CTRL;
 }
 
 /* Feed one once-decoded byte to the second decoding, which exists only
@@ -203,7 +209,7 @@ static int d2_step(scan_state *s, unsigned b)
  */
 static inline int scan(const unsigned char *p, size_t n,
                        const unsigned char *cls, unsigned char *out,
-                       size_t *out_len, unsigned *flags, scan_state *s)
+                       size_t *out_len, scan_state *s)
 {
     size_t i = 0, w = 0;
 
@@ -233,11 +239,8 @@ static inline int scan(const unsigned char *p, size_t n,
             if (n - i > 2 && IS_HEX(p[i + 1]) && IS_HEX(p[i + 2])) {
                 b = (HEX_OF(p[i + 1]) << 4) | HEX_OF(p[i + 2]);
                 i += 3;
-                if (out) {
-                    *flags |= MIGATE_CANON_HAD_ESCAPES;
-                    if (path_esc_bad[b]) {
-                        s->enc = 1;
-                    }
+                if (out && path_esc_bad[b]) {
+                    s->enc = 1;
                 }
                 if (IS_CTRL(b)) {
                     return 1;
@@ -259,11 +262,6 @@ static inline int scan(const unsigned char *p, size_t n,
             b = c;
             i++;
             break;
-        case C_SEMI:
-            *flags |= MIGATE_CANON_HAD_PARAMS;
-            b = c;
-            i++;
-            break;
         default:
             b = c;
             i++;
@@ -273,7 +271,7 @@ static inline int scan(const unsigned char *p, size_t n,
         case U8_BAD:
             s->enc = 1;
             break;
-        case U8_BREAK:
+        case U8_CTRL:
             return 1;
         }
         if (d2_step(s, b)) {
@@ -296,11 +294,21 @@ static inline int scan(const unsigned char *p, size_t n,
 /*
  * Resolve the decoded path in place: buf[0] is '/', n >= 1.  Invariant:
  * buf[0..w) ends with '/' before each segment is looked at.
+ *
+ * A dot segment is refused where httpd and a servlet container resolve
+ * it differently.  httpd's ap_normalize_path (server/util.c) and
+ * mod_proxy treat ';' as an ordinary byte and, with MergeSlashes On,
+ * drop an empty segment before resolving: "/a/;/../b" and "/a//../b"
+ * are "/a/b" to them.  A servlet container (and MI's PassThrough
+ * transport behind it) first cuts ";params" from each segment and keeps
+ * empty segments, so ".." removes the segment before it: "/b".  Hence
+ * every dot segment hidden by ';' ("/..;/"), and every dot segment after
+ * a segment with ';' parameters or an empty segment, is ambiguous.
  */
-static migate_reason_e resolve(unsigned char *buf, size_t n, size_t *len,
-                               unsigned *flags)
+static migate_reason_e resolve(unsigned char *buf, size_t n, size_t *len)
 {
     size_t r = 1, w = 1;
+    int odd = 0;        /* an empty or ';' segment came before */
 
     while (r < n) {
         size_t s = r, e, name_len;
@@ -319,20 +327,11 @@ static migate_reason_e resolve(unsigned char *buf, size_t n, size_t *len,
         }
         e = r;
 
-        if (name_len == 0) {
-            /* "//" or a segment of parameters only: contributes nothing */
-            if (e == s) {
-                *flags |= MIGATE_CANON_HAD_SLASHES;
-            }
-        }
-        else if (buf[s] == '.' && name_len <= 2
-                 && (name_len == 1 || buf[s + 1] == '.')) {
-            if (params) {
-                /* "/..;/": a servlet container strips the parameter and
-                 * climbs, httpd does not; the two disagree on the path. */
+        if (buf[s] == '.' && name_len >= 1 && name_len <= 2
+            && (name_len == 1 || buf[s + 1] == '.')) {
+            if (params || odd) {
                 return MIGATE_R_DOT_SEGMENT;
             }
-            *flags |= MIGATE_CANON_HAD_DOTSEG;
             if (name_len == 2) {
                 if (w == 1) {
                     return MIGATE_R_DOT_SEGMENT;
@@ -344,7 +343,7 @@ static migate_reason_e resolve(unsigned char *buf, size_t n, size_t *len,
                 }
             }
         }
-        else {
+        else if (name_len > 0) {
             if (w != s) {
                 memmove(buf + w, buf + s, name_len);
             }
@@ -353,6 +352,8 @@ static migate_reason_e resolve(unsigned char *buf, size_t n, size_t *len,
                 buf[w++] = '/';
             }
         }
+        /* "//" or a segment of parameters only contributes nothing */
+        odd |= params || name_len == 0;
         r = e + 1;
     }
     buf[w] = '\0';
@@ -362,10 +363,9 @@ static migate_reason_e resolve(unsigned char *buf, size_t n, size_t *len,
 
 migate_reason_e migate_canon(const char *path, size_t path_len,
                              const char *query, size_t query_len,
-                             char *out, size_t *out_len, unsigned *flags)
+                             char *out, size_t *out_len)
 {
     scan_state s;
-    unsigned fl = 0;
     size_t n = 0;
     migate_reason_e rv;
 
@@ -380,7 +380,7 @@ migate_reason_e migate_canon(const char *path, size_t path_len,
     /* Precedence: a control character anywhere wins (log forging is the
      * headline concern), then encoding, then dot segments. */
     if (scan((const unsigned char *)path, path_len, path_class,
-             (unsigned char *)out, &n, &fl, &s)) {
+             (unsigned char *)out, &n, &s)) {
         rv = MIGATE_R_CONTROL_CHAR;
         goto refuse;
     }
@@ -389,7 +389,7 @@ migate_reason_e migate_canon(const char *path, size_t path_len,
     s.u1.need = s.u2.need = 0;
     s.d2 = 0;
     if (scan((const unsigned char *)query, query_len, query_class, NULL,
-             NULL, &fl, &s)) {
+             NULL, &s)) {
         rv = MIGATE_R_CONTROL_CHAR;
         goto refuse;
     }
@@ -397,22 +397,74 @@ migate_reason_e migate_canon(const char *path, size_t path_len,
         rv = MIGATE_R_ENCODING;
         goto refuse;
     }
-    rv = resolve((unsigned char *)out, n, out_len, &fl);
-    if (rv != MIGATE_PASS) {
-        goto refuse;
+    rv = resolve((unsigned char *)out, n, out_len);
+    if (rv == MIGATE_PASS) {
+        return MIGATE_PASS;
     }
-    if (flags) {
-        *flags = fl;
-    }
-    return MIGATE_PASS;
 
 refuse:
     out[0] = '\0';
     *out_len = 0;
-    if (flags) {
-        *flags = fl;
-    }
     return rv;
+}
+
+/* Whether bytes p[0..n) spell "." or ".." with '.' raw or as %2e. */
+static int is_dot_name(const unsigned char *p, size_t n)
+{
+    size_t i = 0, dots = 0;
+
+    while (i < n) {
+        if (p[i] == '.') {
+            i++;
+        }
+        else if (n - i >= 3 && p[i] == '%' && p[i + 1] == '2'
+                 && (p[i + 2] | 0x20) == 'e') {
+            i += 3;
+        }
+        else {
+            return 0;
+        }
+        dots++;
+    }
+    return dots == 1 || dots == 2;
+}
+
+migate_reason_e migate_sent_path_check(const char *path, size_t path_len)
+{
+    const unsigned char *p = (const unsigned char *)path;
+    size_t i = 1;
+
+    if (!path || path_len == 0 || p[0] != '/') {
+        return MIGATE_R_ENCODING;
+    }
+    /* An escape that means a separator, a parameter or another escape
+     * would be read differently by whoever decodes after mod_proxy. */
+    for (i = 0; i + 2 < path_len; i++) {
+        if (p[i] == '%' && IS_HEX(p[i + 1]) && IS_HEX(p[i + 2])
+            && path_esc_bad[(HEX_OF(p[i + 1]) << 4) | HEX_OF(p[i + 2])]) {
+            return MIGATE_R_ENCODING;
+        }
+    }
+    i = 1;
+    while (i <= path_len) {
+        const unsigned char *slash = memchr(p + i, '/', path_len - i);
+        size_t e = slash ? (size_t)(slash - p) : path_len;
+        const unsigned char *semi = memchr(p + i, ';', e - i);
+        size_t name_end = semi ? (size_t)(semi - p) : e;
+
+        if (e == i && slash) {
+            /* "//": an empty segment (a final '/' is not one) */
+            return MIGATE_R_DOT_SEGMENT;
+        }
+        if (is_dot_name(p + i, name_end - i)) {
+            return MIGATE_R_DOT_SEGMENT;
+        }
+        if (!slash) {
+            break;
+        }
+        i = e + 1;
+    }
+    return MIGATE_PASS;
 }
 
 size_t migate_query_decode(const char *query, size_t query_len, char *out)

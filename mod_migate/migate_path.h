@@ -12,12 +12,6 @@
 
 #include "migate_core.h"
 
-/* Flags reported by migate_canon() about what it saw in the raw input. */
-#define MIGATE_CANON_HAD_PARAMS   0x01  /* a ';' occurred in the raw path  */
-#define MIGATE_CANON_HAD_DOTSEG   0x02  /* a '.' or '..' segment resolved  */
-#define MIGATE_CANON_HAD_SLASHES  0x04  /* repeated '/' merged            */
-#define MIGATE_CANON_HAD_ESCAPES  0x08  /* a '%XX' escape decoded          */
-
 /*
  * Canonicalise a raw path and check a raw query.
  *
@@ -26,7 +20,6 @@
  *   out              buffer of at least path_len + 1 bytes; receives the
  *                    NUL-terminated canonical path (always starts with '/')
  *   out_len          receives strlen(out)
- *   flags            receives MIGATE_CANON_* bits (may be NULL)
  *
  * Returns MIGATE_PASS, or MIGATE_R_ENCODING, MIGATE_R_CONTROL_CHAR,
  * MIGATE_R_DOT_SEGMENT as SPEC "The request path the gate decides on"
@@ -38,32 +31,48 @@
  * an encoding problem anywhere, then a dot segment.
  *
  *   MIGATE_R_CONTROL_CHAR  0x00-0x1F or 0x7F raw, %-encoded, or encoded
- *                          twice ("%250d"); U+0085, U+2028, U+2029 raw,
- *                          encoded once or twice ("%25c2%2585").  The
+ *                          twice ("%250d"); the C1 controls U+0080-U+009F,
+ *                          U+2028, U+2029 and the bidi controls
+ *                          U+202A-U+202E, U+2066-U+2069 raw, encoded once
+ *                          or twice ("%25c2%2585").  The
  *                          twice-encoded forms count in the path too
  *                          (where '%25' alone would be an encoding error).
  *   MIGATE_R_ENCODING      path empty or not starting with '/'; invalid
  *                          escape ("%", "%4", "%zz", "%u0041") in path or
- *                          query; raw '#' in either; raw '' or '?' in
+ *                          query; raw '#' in either; raw '\' or '?' in
  *                          the path; %2F %5C %3F %23 %25 %3B in the path;
  *                          invalid UTF-8 after decoding once, in path or
  *                          query (overlong, surrogate, above U+10FFFF,
  *                          truncated, stray continuation bytes, raw or
  *                          encoded).
  *   MIGATE_R_DOT_SEGMENT   a ".." that climbs above "/"; a segment whose
- *                          decoded name before ';' is "." or "..".
+ *                          decoded name before ';' is "." or "..", when
+ *                          it has ';' parameters or comes after a segment
+ *                          with ';' parameters or an empty segment
+ *                          ("/..;/", "/a/;/../b", "/a//../b").
  *
  * The canonical path is the decoded bytes (UTF-8, case preserved) with
  * each segment cut at its first ';', empty segments dropped, "." and ".."
  * resolved; a trailing '/' (also one left by "." or "..") is kept.  It
- * never contains '%', ';', '', a control character or a dot segment,
+ * never contains '%', ';', '\', a control character or a dot segment,
  * so canonicalising it again yields itself.  On refusal out is "" and
- * *out_len is 0; *flags then holds what was seen up to the refusal.
- * MIGATE_CANON_HAD_ESCAPES is about the path only.
+ * *out_len is 0.
  */
 migate_reason_e migate_canon(const char *path, size_t path_len,
                              const char *query, size_t query_len,
-                             char *out, size_t *out_len, unsigned *flags);
+                             char *out, size_t *out_len);
+
+/*
+ * Whether a path about to be sent to MI (the path of the URL mod_proxy
+ * will request, as it will be sent: not decoded) is canonical, so that
+ * MI and every hop before it act on the path the gate decided on.
+ * Returns MIGATE_PASS, MIGATE_R_DOT_SEGMENT for a '.' or '..' segment
+ * (raw or %2e in any case, also before ';') or an empty segment ("//"),
+ * or MIGATE_R_ENCODING for a path not starting with '/' or an encoded
+ * '/', '\', '?', '#', ';' or '%'.  Control characters and invalid
+ * escapes are migate_canon()'s to find.
+ */
+migate_reason_e migate_sent_path_check(const char *path, size_t path_len);
 
 /*
  * Decode a raw query once into out (query_len + 1 bytes), for matching

@@ -1194,7 +1194,7 @@ static migate_reason_e gate(const migate_policy *pol,
 
     /* 2. the canonical path, or 400 */
     canon = apr_palloc(p, rlen + 1);
-    r = migate_canon(rp, rlen, q, qlen, canon, &clen, NULL);
+    r = migate_canon(rp, rlen, q, qlen, canon, &clen);
     if (r != MIGATE_PASS) {
         return r;
     }
