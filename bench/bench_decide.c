@@ -105,7 +105,7 @@ static migate_policy *build(apr_pool_t *p, int nrules)
             snprintf(pat, sizeof(pat), "/api/g%d/svc%d", k % g, k);
             break;
         }
-        must(migate_policy_allow(pol, kind, pat, m), pat);
+        must(migate_policy_allow(pol, kind, pat, m, NULL), pat);
     }
     for (k = 0; k < N_REGEX; k++) {
         /* most regexes anchored under their own context, a fifth
@@ -118,17 +118,17 @@ static migate_policy *build(apr_pool_t *p, int nrules)
                      "^/ctx%d/v[0-9]+/(orders|customers)/[0-9]+$", k);
         }
         must(migate_policy_allow(pol, MIGATE_RULE_REGEX, pat,
-                                 k % 2 ? get_head : 0), pat);
+                                 k % 2 ? get_head : 0, NULL), pat);
     }
-    must(migate_policy_deny(pol, MIGATE_RULE_PREFIX, "/api/internal"),
+    must(migate_policy_deny(pol, MIGATE_RULE_PREFIX, "/api/internal", NULL),
          "deny");
-    must(migate_policy_deny(pol, MIGATE_RULE_PREFIX, "/api/g0/svc0/admin"),
+    must(migate_policy_deny(pol, MIGATE_RULE_PREFIX, "/api/g0/svc0/admin", NULL),
          "deny");
-    must(migate_policy_deny(pol, MIGATE_RULE_REGEX, "/\\.git(/|$)"),
+    must(migate_policy_deny(pol, MIGATE_RULE_REGEX, "/\\.git(/|$)", NULL),
          "deny re");
-    must(migate_policy_deny(pol, MIGATE_RULE_REGEX, "\\.(bak|old|swp)$"),
+    must(migate_policy_deny(pol, MIGATE_RULE_REGEX, "\\.(bak|old|swp)$", NULL),
          "deny re");
-    must(migate_policy_service(pol, "OrderProxy"), "service");
+    must(migate_policy_service(pol, "OrderProxy", NULL), "service");
     must(migate_policy_compile(pol), "compile");
     return pol;
 }

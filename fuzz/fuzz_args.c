@@ -263,8 +263,8 @@ static void fz_rule(migate_rule_kind_e kind, const char *a)
     if (err == NULL) {
         /* what the check accepts, the policy takes and compiles */
         migate_policy *pol = migate_policy_make(pool);
-        CHECK(migate_policy_allow(pol, kind, a, 0) == NULL);
-        CHECK(migate_policy_deny(pol, kind, a) == NULL);
+        CHECK(migate_policy_allow(pol, kind, a, 0, NULL) == NULL);
+        CHECK(migate_policy_deny(pol, kind, a, NULL) == NULL);
         CHECK(migate_policy_compile(pol) == NULL);
     }
 }

@@ -1,6 +1,6 @@
 /*
  * fuzz_rules.c - libFuzzer target for the policy decision
- * (migate_policy_decide and migate_policy_check_backend).
+ * (migate_policy_decide and migate_policy_check_sent).
  *
  * Input: "METHOD path?query" (no space: the whole input is the target of
  * a GET).  Besides "never crash", every passed request is checked
@@ -59,11 +59,11 @@ static void build(void)
     /* everything allowed: only the always-enforced part stands between
      * the input and MI */
     a = migate_policy_make(conf_pool);
-    must(migate_policy_allow(a, MIGATE_RULE_PREFIX, "/", 0));
-    must(migate_policy_deny(a, MIGATE_RULE_PREFIX, "/private"));
-    must(migate_policy_deny(a, MIGATE_RULE_REGEX, "evil|\\.\\./"));
+    must(migate_policy_allow(a, MIGATE_RULE_PREFIX, "/", 0, NULL));
+    must(migate_policy_deny(a, MIGATE_RULE_PREFIX, "/private", NULL));
+    must(migate_policy_deny(a, MIGATE_RULE_REGEX, "evil|\\.\\./", NULL));
     for (i = 0; i < N_OPENED; i++) {
-        must(migate_policy_service(a, opened[i]));
+        must(migate_policy_service(a, opened[i], NULL));
     }
     must(migate_policy_compile(a));
     pols[0].pol = a;
@@ -71,13 +71,13 @@ static void build(void)
 
     /* a narrow allowlist with metadata on */
     b = migate_policy_make(conf_pool);
-    must(migate_policy_allow(b, MIGATE_RULE_PREFIX, "/api", 0));
-    must(migate_policy_allow(b, MIGATE_RULE_PREFIX, "/v1/", 1));
-    must(migate_policy_allow(b, MIGATE_RULE_EXACT, "/health", 0));
-    must(migate_policy_allow(b, MIGATE_RULE_REGEX, "^/r/[a-z]+$", 0));
-    must(migate_policy_allow(b, MIGATE_RULE_REGEX, "^/(x)\\1", 0));
+    must(migate_policy_allow(b, MIGATE_RULE_PREFIX, "/api", 0, NULL));
+    must(migate_policy_allow(b, MIGATE_RULE_PREFIX, "/v1/", 1, NULL));
+    must(migate_policy_allow(b, MIGATE_RULE_EXACT, "/health", 0, NULL));
+    must(migate_policy_allow(b, MIGATE_RULE_REGEX, "^/r/[a-z]+$", 0, NULL));
+    must(migate_policy_allow(b, MIGATE_RULE_REGEX, "^/(x)\\1", 0, NULL));
     for (i = 0; i < N_OPENED; i++) {
-        must(migate_policy_service(b, opened[i]));
+        must(migate_policy_service(b, opened[i], NULL));
     }
     migate_policy_set_metadata(b, 1);
     must(migate_policy_compile(b));
@@ -278,17 +278,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
 
     for (i = 0; i < 2; i++) {
-        migate_verdict_t v;
+        migate_verdict_t v, vb;
         migate_reason_e r = migate_policy_decide(pols[i].pol, &rq, req_pool,
                                                  &v);
-        migate_reason_e b = migate_policy_check_backend(pols[i].pol, &rq,
-                                                        req_pool);
+        migate_reason_e b = migate_policy_check_sent(pols[i].pol, &rq,
+                                                     req_pool, &vb);
+        /* sent as it is, the target must also be canonical */
+        migate_reason_e sent = migate_sent_path_check(rq.path, rq.path_len);
 
         CHECK(r == v.reason && r < MIGATE_R__COUNT);
         CHECK(!v.reportable || r == MIGATE_R_NOT_ALLOWED
               || r == MIGATE_R_METHOD);
+        CHECK(b == vb.reason);
         if (r == MIGATE_PASS) {
-            CHECK(b == MIGATE_PASS);
+            CHECK(b == sent);
             CHECK(v.canon && v.canon[0] == '/'
                   && strlen(v.canon) == v.canon_len);
             CHECK(!migate_method_forbidden(rq.method, rq.method_len));
@@ -298,12 +301,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                         rq.path_len, rq.query, rq.query_len);
         }
         else if (!v.reportable) {
-            /* what the gate refuses outright, the backend check does too */
-            CHECK(b == r);
+            /* what the gate refuses outright, the check of the target
+             * sent refuses too, if not already for its form */
+            CHECK(b == r || (sent != MIGATE_PASS && b == sent));
         }
         else {
-            /* an allowlist miss: the backend check has no allowlist */
-            CHECK(b == MIGATE_PASS);
+            /* an allowlist miss: the check of what is sent has none */
+            CHECK(b == sent);
         }
         apr_pool_clear(req_pool);
     }

@@ -201,12 +201,28 @@ static const char *set_choice(cmd_parms *cmd, void *dc, const char *arg)
                         cmd->cmd->name, arg, ch->expected);
 }
 
+/* Keep a rule as written, with the file and line that name it in
+ * refusal lines and on the status page. */
+static void rule_push(cmd_parms *cmd, apr_array_header_t *list,
+                      migate_rule_kind_e kind, const char *pattern,
+                      migate_methods_t methods, int is_service)
+{
+    migate_rule_spec *rs = apr_array_push(list);
+
+    rs->kind = kind;
+    rs->pattern = pattern;
+    rs->methods = methods;
+    rs->is_service = is_service;
+    rs->where = apr_psprintf(cmd->pool, "%s:%d",
+                             cmd->directive->filename,
+                             cmd->directive->line_num);
+}
+
 /* [METHODS] pattern, for the three allow directives. */
 static const char *add_allow(cmd_parms *cmd, void *dc, const char *a1,
                              const char *a2)
 {
     migate_srv_conf *sc = migate_srv(cmd->server);
-    migate_rule_spec *rs;
     const char *pattern = a2 ? a2 : a1;
     const char *why, *e = check_ctx(cmd);
     migate_methods_t methods = MIGATE_METHODS_ANY;
@@ -233,18 +249,13 @@ static const char *add_allow(cmd_parms *cmd, void *dc, const char *a1,
     if (kind == MIGATE_RULE_PREFIX && !strcmp(pattern, "/")) {
         sc->warn_allow_root = 1;
     }
-    rs = apr_array_push(sc->allow);
-    rs->kind = kind;
-    rs->pattern = pattern;
-    rs->methods = methods;
-    rs->is_service = 0;
+    rule_push(cmd, sc->allow, kind, pattern, methods, 0);
     return NULL;
 }
 
 static const char *add_deny(cmd_parms *cmd, void *dc, const char *arg)
 {
     migate_srv_conf *sc = migate_srv(cmd->server);
-    migate_rule_spec *rs;
     migate_rule_kind_e kind = (migate_rule_kind_e)(long)cmd->info;
     const char *why, *e = check_ctx(cmd);
 
@@ -256,18 +267,13 @@ static const char *add_deny(cmd_parms *cmd, void *dc, const char *arg)
     if (why) {
         return err(cmd, "'%s': %s", arg, why);
     }
-    rs = apr_array_push(sc->deny);
-    rs->kind = kind;
-    rs->pattern = arg;
-    rs->methods = MIGATE_METHODS_ANY;
-    rs->is_service = 0;
+    rule_push(cmd, sc->deny, kind, arg, MIGATE_METHODS_ANY, 0);
     return NULL;
 }
 
 static const char *add_service(cmd_parms *cmd, void *dc, const char *arg)
 {
     migate_srv_conf *sc = migate_srv(cmd->server);
-    migate_rule_spec *rs;
     const char *why, *e = check_ctx(cmd);
 
     (void)dc;
@@ -278,11 +284,7 @@ static const char *add_service(cmd_parms *cmd, void *dc, const char *arg)
     if (why) {
         return err(cmd, "'%s': %s", arg, why);
     }
-    rs = apr_array_push(sc->allow);
-    rs->kind = MIGATE_RULE_EXACT;
-    rs->pattern = arg;
-    rs->methods = MIGATE_METHODS_ANY;
-    rs->is_service = 1;
+    rule_push(cmd, sc->allow, MIGATE_RULE_EXACT, arg, MIGATE_METHODS_ANY, 1);
     return NULL;
 }
 
@@ -425,15 +427,16 @@ static const char *build_policy(apr_pool_t *p, migate_srv_conf *sc)
         migate_rule_spec *rs = &APR_ARRAY_IDX(sc->allow, i,
                                               migate_rule_spec);
         why = rs->is_service
-            ? migate_policy_service(pol, rs->pattern)
-            : migate_policy_allow(pol, rs->kind, rs->pattern, rs->methods);
+            ? migate_policy_service(pol, rs->pattern, rs->where)
+            : migate_policy_allow(pol, rs->kind, rs->pattern, rs->methods,
+                                  rs->where);
         if (why) {
             return why;
         }
     }
     for (i = 0; i < sc->deny->nelts; i++) {
         migate_rule_spec *rs = &APR_ARRAY_IDX(sc->deny, i, migate_rule_spec);
-        why = migate_policy_deny(pol, rs->kind, rs->pattern);
+        why = migate_policy_deny(pol, rs->kind, rs->pattern, rs->where);
         if (why) {
             return why;
         }

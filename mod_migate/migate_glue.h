@@ -37,6 +37,7 @@ typedef struct {
     const char *pattern;        /* path, regex or service name          */
     migate_methods_t methods;
     int is_service;             /* MiGateAllowService                   */
+    const char *where;          /* "file:line" of its directive         */
 } migate_rule_spec;
 
 typedef struct {

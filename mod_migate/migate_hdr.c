@@ -88,15 +88,19 @@ static int is_digit(unsigned char c)
     return c >= '0' && c <= '9';
 }
 
-static int is_ldh(unsigned char c)
+/* Letters, digits, '-' and '_': httpd's own host name check
+ * (server/vhost.c, fix_hostname) admits '_', common in internal names,
+ * also under HttpProtocolOptions Strict. */
+static int is_host_char(unsigned char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c)
-        || c == '-';
+        || c == '-' || c == '_';
 }
 
-/* RFC 1123 host name, with one trailing dot allowed.  A name whose last
- * label is all digits would be read as an IPv4 address by URL parsers
- * (WHATWG), so it must then be a dotted quad and nothing else. */
+/* RFC 1123 host name (with '_', as httpd admits), one trailing dot
+ * allowed.  A name whose last label is all digits would be read as an
+ * IPv4 address by URL parsers (WHATWG), so it must then be a dotted quad
+ * and nothing else. */
 static int host_name_ok(const char *s, size_t len)
 {
     size_t i, label = 0;
@@ -122,7 +126,7 @@ static int host_name_ok(const char *s, size_t len)
             last_numeric = 1;
             continue;
         }
-        if (!is_ldh((unsigned char)s[i])) {
+        if (!is_host_char((unsigned char)s[i])) {
             return 0;
         }
         if (label == 0 && s[i] == '-') {

@@ -61,6 +61,9 @@ struct mg_node {
     migate_methods_t exact_m;   /* union of the rules' method sets     */
     migate_methods_t prefix_m;
     migate_methods_t below_m;
+    int exact_r;                /* the first rule of each mark, as an  */
+    int prefix_r;               /* index into the policy's rule names  */
+    int below_r;
 };
 
 /* One regex rule as written, compiled on its own. */
@@ -69,6 +72,7 @@ typedef struct {
     migate_methods_t methods;
     pcre2_code *code;
     int combinable;
+    int rule;                   /* index into the policy's rule names */
 } mg_regex;
 
 /* Regexes that share a method set: the combinable ones merged into one
@@ -107,6 +111,9 @@ struct migate_policy {
                                    "/seg/..." regexes, unanchored     */
     mg_regex_group deny_group;
     apr_hash_t *services;       /* opened names, exact case            */
+    apr_array_header_t *names;  /* of const char *: what decided, by
+                                   rule index (the built-in checks
+                                   first, in migate_builtin_e order)  */
     int n_allow;                /* prefix, exact and regex allow rules */
     int metadata;
     int compiled;
@@ -121,6 +128,13 @@ struct migate_policy {
 
 static const char *const builtin_deny[] = {
     "/management", "/dashboard", "/carbon", "/fileupload",
+};
+
+/* Names of the built-in checks, in migate_builtin_e order; the built-in
+ * denies follow them as "builtin:/management", ... */
+static const char *const builtin_names[MIGATE_B__COUNT] = {
+    "builtin:method", "builtin:canonical-path", "builtin:services",
+    "builtin:service-metadata", "builtin:default-deny",
 };
 
 /* ---------------------------------------------------------------- */
@@ -180,6 +194,41 @@ static long find_svc(const char *s, size_t len, size_t from)
         p++;
     }
     return -1;
+}
+
+/* Whether "/services" (any case) followed by at least one more byte
+ * occurs at or after from.  Axis2 dispatches on the *last* occurrence of
+ * the service path in the whole target and skips one byte after it,
+ * whatever it is (org.apache.axis2.util.Utils.
+ * parseRequestURLForServiceAndOperation: path.lastIndexOf(servicePath),
+ * then path.substring(serviceStart + 1)), so "/servicesXSecret" later in
+ * the path or query names service "Secret". */
+static int has_svc_again(const char *s, size_t len, size_t from)
+{
+    const char *p, *last;
+    size_t i;
+
+    if (!s || len < SVC_DIR_LEN || from > len - SVC_DIR_LEN) {
+        return 0;
+    }
+    p = s + from;
+    last = s + len - SVC_DIR_LEN;     /* "/services" and one more byte */
+    while (p <= last) {
+        p = memchr(p, '/', (size_t)(last - p) + 1);
+        if (!p) {
+            return 0;
+        }
+        for (i = 1; i < SVC_DIR_LEN - 1; i++) {
+            if (fold((unsigned char)p[i]) != (unsigned char)SVC_DIR[i]) {
+                break;
+            }
+        }
+        if (i == SVC_DIR_LEN - 1) {
+            return 1;
+        }
+        p++;
+    }
+    return 0;
 }
 
 /* A set that names no method admits all of them, so the union of two
@@ -465,12 +514,19 @@ static mg_node *node_child(apr_pool_t *p, mg_node *n, const char *seg,
     return c;
 }
 
-static void node_mark(mg_node *n, unsigned mark, migate_methods_t m)
+static void node_mark(mg_node *n, unsigned mark, migate_methods_t m,
+                      int rule)
 {
     migate_methods_t *slot = mark == MARK_EXACT ? &n->exact_m
                            : mark == MARK_PREFIX ? &n->prefix_m
                            : &n->below_m;
+    int *r = mark == MARK_EXACT ? &n->exact_r
+           : mark == MARK_PREFIX ? &n->prefix_r
+           : &n->below_r;
 
+    if (!(n->marks & mark)) {
+        *r = rule;
+    }
     *slot = (n->marks & mark) ? methods_union(*slot, m) : m;
     n->marks |= mark;
 }
@@ -479,17 +535,17 @@ static void node_mark(mg_node *n, unsigned mark, migate_methods_t m)
  * for an exact rule it is a child "" (the canonical path keeps it), for
  * a prefix rule it means "below this node" only. */
 static void trie_insert(apr_pool_t *p, mg_node *root, const char *pat,
-                        int exact, migate_methods_t m)
+                        int exact, migate_methods_t m, int rule)
 {
     mg_node *n = root;
     const char *s = pat + 1;
 
     if (!*s) {
         if (exact) {
-            node_mark(node_child(p, root, "", 0), MARK_EXACT, m);
+            node_mark(node_child(p, root, "", 0), MARK_EXACT, m, rule);
         }
         else {
-            node_mark(root, MARK_BELOW, m);
+            node_mark(root, MARK_BELOW, m, rule);
         }
         return;
     }
@@ -499,15 +555,15 @@ static void trie_insert(apr_pool_t *p, mg_node *root, const char *pat,
 
         n = node_child(p, n, s, len);
         if (!e) {
-            node_mark(n, exact ? MARK_EXACT : MARK_PREFIX, m);
+            node_mark(n, exact ? MARK_EXACT : MARK_PREFIX, m, rule);
             return;
         }
         if (!e[1]) {
             if (exact) {
-                node_mark(node_child(p, n, "", 0), MARK_EXACT, m);
+                node_mark(node_child(p, n, "", 0), MARK_EXACT, m, rule);
             }
             else {
-                node_mark(n, MARK_BELOW, m);
+                node_mark(n, MARK_BELOW, m, rule);
             }
             return;
         }
@@ -520,15 +576,17 @@ static void trie_insert(apr_pool_t *p, mg_node *root, const char *pat,
  * matched the path at all.  ci: the trie holds lowercase keys and the
  * path is compared folded to lowercase. */
 static int trie_match(const mg_node *root, const char *path, size_t len,
-                      const char *method, size_t mlen, int *matched, int ci)
+                      const char *method, size_t mlen, int *matched, int ci,
+                      int *rule)
 {
     const mg_node *n = root;
     const char *s = path + 1;
     const char *end = path + len;
 
-#define HIT(set) do {                                                   \
+#define HIT(set, r) do {                                                \
         *matched = 1;                                                   \
         if (!method || migate_methods_admit((set), method, mlen)) {     \
+            *rule = (r);                                                \
             return 1;                                                   \
         }                                                               \
     } while (0)
@@ -543,10 +601,10 @@ static int trie_match(const mg_node *root, const char *path, size_t len,
 
         /* more of the path follows this node */
         if (n->marks & MARK_BELOW) {
-            HIT(n->below_m);
+            HIT(n->below_m, n->below_r);
         }
         if (n != root && (n->marks & MARK_PREFIX)) {
-            HIT(n->prefix_m);
+            HIT(n->prefix_m, n->prefix_r);
         }
         if (!n->kids.count) {
             return 0;
@@ -570,10 +628,10 @@ static int trie_match(const mg_node *root, const char *path, size_t len,
         n = c;
         if (e == end) {
             if (n->marks & MARK_PREFIX) {
-                HIT(n->prefix_m);
+                HIT(n->prefix_m, n->prefix_r);
             }
             if (n->marks & MARK_EXACT) {
-                HIT(n->exact_m);
+                HIT(n->exact_m, n->exact_r);
             }
             return 0;
         }
@@ -970,6 +1028,14 @@ static void buckets_build(migate_policy *pol, mg_tab *t)
 /* ---------------------------------------------------------------- */
 /* Building a policy                                                 */
 
+/* Add what names a rule ("file:line", "builtin:..."); its index. */
+static int rule_name(migate_policy *pol, const char *where)
+{
+    APR_ARRAY_PUSH(pol->names, const char *) =
+        apr_pstrdup(pol->pool, where ? where : "-");
+    return pol->names->nelts - 1;
+}
+
 migate_policy *migate_policy_make(apr_pool_t *p)
 {
     migate_policy *pol = apr_pcalloc(p, sizeof(*pol));
@@ -981,15 +1047,34 @@ migate_policy *migate_policy_make(apr_pool_t *p)
     pol->allow_re = apr_array_make(p, 4, sizeof(mg_regex));
     pol->deny_re = apr_array_make(p, 4, sizeof(mg_regex));
     pol->services = apr_hash_make(p);
+    pol->names = apr_array_make(p, 16, sizeof(const char *));
+    for (i = 0; i < MIGATE_B__COUNT; i++) {
+        APR_ARRAY_PUSH(pol->names, const char *) = builtin_names[i];
+    }
     for (i = 0; i < sizeof(builtin_deny) / sizeof(builtin_deny[0]); i++) {
-        trie_insert(p, pol->deny, builtin_deny[i], 0, MIGATE_METHODS_ANY);
+        trie_insert(p, pol->deny, builtin_deny[i], 0, MIGATE_METHODS_ANY,
+                    rule_name(pol, apr_pstrcat(p, "builtin:",
+                                               builtin_deny[i], NULL)));
     }
     return pol;
 }
 
+int migate_policy_rule_count(const migate_policy *pol)
+{
+    return pol->names->nelts;
+}
+
+const char *migate_policy_rule_name(const migate_policy *pol, int rule)
+{
+    if (rule < 0 || rule >= pol->names->nelts) {
+        return NULL;
+    }
+    return APR_ARRAY_IDX(pol->names, rule, const char *);
+}
+
 static const char *add_regex(migate_policy *pol, apr_array_header_t *list,
                              const char *pattern, migate_methods_t methods,
-                             uint32_t opts)
+                             uint32_t opts, const char *where)
 {
     mg_regex *r;
     const char *err;
@@ -1005,12 +1090,13 @@ static const char *add_regex(migate_policy *pol, apr_array_header_t *list,
     r->methods = methods;
     r->code = code;
     r->combinable = regex_combinable(pattern, code);
+    r->rule = rule_name(pol, where);
     return NULL;
 }
 
 const char *migate_policy_allow(migate_policy *pol, migate_rule_kind_e kind,
                                 const char *pattern,
-                                migate_methods_t methods)
+                                migate_methods_t methods, const char *where)
 {
     const char *err;
 
@@ -1018,13 +1104,14 @@ const char *migate_policy_allow(migate_policy *pol, migate_rule_kind_e kind,
         return "policy already compiled";
     }
     if (kind == MIGATE_RULE_REGEX) {
-        err = add_regex(pol, pol->allow_re, pattern, methods, 0);
+        err = add_regex(pol, pol->allow_re, pattern, methods, 0, where);
     }
     else {
         err = migate_rule_check(pol->pool, kind, pattern);
         if (!err) {
             trie_insert(pol->pool, pol->allow, pattern,
-                        kind == MIGATE_RULE_EXACT, methods);
+                        kind == MIGATE_RULE_EXACT, methods,
+                        rule_name(pol, where));
         }
     }
     if (!err) {
@@ -1034,7 +1121,7 @@ const char *migate_policy_allow(migate_policy *pol, migate_rule_kind_e kind,
 }
 
 const char *migate_policy_deny(migate_policy *pol, migate_rule_kind_e kind,
-                               const char *pattern)
+                               const char *pattern, const char *where)
 {
     const char *err;
     char *low;
@@ -1045,7 +1132,7 @@ const char *migate_policy_deny(migate_policy *pol, migate_rule_kind_e kind,
     }
     if (kind == MIGATE_RULE_REGEX) {
         return add_regex(pol, pol->deny_re, pattern, MIGATE_METHODS_ANY,
-                         PCRE2_CASELESS);
+                         PCRE2_CASELESS, where);
     }
     err = migate_rule_check(pol->pool, kind, pattern);
     if (err) {
@@ -1056,11 +1143,12 @@ const char *migate_policy_deny(migate_policy *pol, migate_rule_kind_e kind,
         low[i] = (char)lc((unsigned char)low[i]);
     }
     trie_insert(pol->pool, pol->deny, low, kind == MIGATE_RULE_EXACT,
-                MIGATE_METHODS_ANY);
+                MIGATE_METHODS_ANY, rule_name(pol, where));
     return NULL;
 }
 
-const char *migate_policy_service(migate_policy *pol, const char *name)
+const char *migate_policy_service(migate_policy *pol, const char *name,
+                                  const char *where)
 {
     const char *err;
 
@@ -1073,7 +1161,10 @@ const char *migate_policy_service(migate_policy *pol, const char *name)
     }
     if (!apr_hash_get(pol->services, name, APR_HASH_KEY_STRING)) {
         const char *k = apr_pstrdup(pol->pool, name);
-        apr_hash_set(pol->services, k, APR_HASH_KEY_STRING, k);
+        int *rule = apr_palloc(pol->pool, sizeof(*rule));
+
+        *rule = rule_name(pol, where);
+        apr_hash_set(pol->services, k, APR_HASH_KEY_STRING, rule);
     }
     return NULL;
 }
@@ -1164,6 +1255,75 @@ static int is_meta_method(const char *m, size_t len)
         || (len == 7 && memcmp(m, "OPTIONS", 7) == 0);
 }
 
+/* The deny regex that matches one of the subjects, for the refusal
+ * line (only run once the combined group has matched): its rule index,
+ * or that of the first deny regex when none matches alone (a regex that
+ * could not be run, which denies). */
+static int deny_re_rule(const migate_policy *pol, const char *const *subj,
+                        const size_t *len, int nsubj)
+{
+    int k, i;
+
+    for (k = 0; k < pol->deny_re->nelts; k++) {
+        const mg_regex *re = &APR_ARRAY_IDX(pol->deny_re, k, mg_regex);
+        for (i = 0; i < nsubj; i++) {
+            if (subj[i] && re_match(re->code, subj[i], len[i]) != 0) {
+                return re->rule;
+            }
+        }
+    }
+    return APR_ARRAY_IDX(pol->deny_re, 0, mg_regex).rule;
+}
+
+/* MiGateDenyMatch: the canonical path, the raw target (path '?' query as
+ * sent) and the target with path and query percent-decoded once.  A
+ * regex that cannot be run denies: fail closed. */
+static int deny_regex(const migate_policy *pol, const char *rp, size_t rlen,
+                      const char *q, size_t qlen, const char *canon,
+                      size_t clen, int same, apr_pool_t *p, int *rule)
+{
+    const char *subj[3];
+    size_t len[3];
+    char *t;
+    int i;
+
+    subj[0] = canon;
+    len[0] = clen;
+    subj[1] = rp;
+    len[1] = rlen;
+    if (q && q == rp + rlen + 1 && rp[rlen] == '?') {
+        /* the usual case: path and query are still one string */
+        len[1] = rlen + qlen + 1;
+    }
+    else if (q) {
+        t = apr_palloc(p, rlen + qlen + 2);
+        memcpy(t, rp, rlen);
+        t[rlen] = '?';
+        memcpy(t + rlen + 1, q, qlen);
+        t[rlen + qlen + 1] = '\0';
+        subj[1] = t;
+        len[1] = rlen + qlen + 1;
+    }
+    subj[2] = NULL;
+    len[2] = 0;
+    if (memchr(subj[1], '%', len[1])) {
+        t = apr_palloc(p, len[1] + 1);
+        len[2] = migate_query_decode(subj[1], len[1], t);
+        subj[2] = t;
+    }
+    else if (same && !q) {
+        /* most targets are their own canonical path: match that once */
+        subj[1] = NULL;
+    }
+    for (i = 0; i < 3; i++) {
+        if (subj[i] && group_match(&pol->deny_group, subj[i], len[i]) != 0) {
+            *rule = deny_re_rule(pol, subj, len, 3);
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* Steps 1 to 5: what is enforced whatever the mode.  *svc_ok is set when
  * the request names an opened service correctly. */
 static migate_reason_e gate(const migate_policy *pol,
@@ -1180,15 +1340,24 @@ static migate_reason_e gate(const migate_policy *pol,
     size_t clen = 0, dqlen = 0;
     migate_reason_e r;
     int svc_exact = 0, matched = 0, same;
+    int *svc_rule;
 
     *svc_ok = 0;
     v->reason = MIGATE_PASS;
     v->reportable = 0;
     v->canon = NULL;
     v->canon_len = 0;
+    v->rule = -1;
+
+    /* 0. an uncompiled policy runs no regex: fail closed */
+    if (!pol->compiled) {
+        v->rule = MIGATE_B_DEFAULT_DENY;
+        return MIGATE_R_NOT_ALLOWED;
+    }
 
     /* 1. methods the gate never passes */
     if (migate_method_forbidden(method, mlen)) {
+        v->rule = MIGATE_B_METHOD;
         return MIGATE_R_METHOD;
     }
 
@@ -1196,6 +1365,7 @@ static migate_reason_e gate(const migate_policy *pol,
     canon = apr_palloc(p, rlen + 1);
     r = migate_canon(rp, rlen, q, qlen, canon, &clen);
     if (r != MIGATE_PASS) {
+        v->rule = MIGATE_B_CANONICAL_PATH;
         return r;
     }
     v->canon = canon;
@@ -1208,9 +1378,12 @@ static migate_reason_e gate(const migate_policy *pol,
     }
 
     /* 3. services, as MI dispatches them: "/services/" anywhere in the
-     * raw target, and the name is what follows the first one */
+     * raw target (Synapse's PassThrough dispatcher looks for it before
+     * any REST API), and the name is what Axis2 takes after the last
+     * "/services" of the whole target */
     /* Most targets are their own canonical path: one scan serves both. */
     same = clen == rlen && memcmp(canon, rp, clen) == 0;
+    v->rule = MIGATE_B_SERVICES;
     if ((clen >= 9 && ci_eq(canon, "/services", 9)
          && (clen == 9 || canon[9] == '/'))
         || find_svc(rp, rlen, 0) >= 0 || find_svc(q, qlen, 0) >= 0
@@ -1227,66 +1400,41 @@ static migate_reason_e gate(const migate_policy *pol,
             nlen++;
         }
         hl = SVC_DIR_LEN + nlen;
-        if (nlen == 0
-            || !apr_hash_get(pol->services, name, (apr_ssize_t)nlen)
+        svc_rule = nlen ? apr_hash_get(pol->services, name,
+                                       (apr_ssize_t)nlen) : NULL;
+        if (!svc_rule
             || rlen < hl || memcmp(rp, canon, hl) != 0
             || (rlen > hl && rp[hl] != '/' && rp[hl] != '.')
             || memchr(rp, ';', rlen)
-            || find_svc(rp, rlen, 1) >= 0 || find_svc(canon, clen, 1) >= 0
-            || find_svc(q, qlen, 0) >= 0 || find_svc(dq, dqlen, 0) >= 0) {
+            /* a second "/services" anywhere names another service */
+            || has_svc_again(rp, rlen, 1) || has_svc_again(canon, clen, 1)
+            || has_svc_again(q, qlen, 0) || has_svc_again(dq, dqlen, 0)) {
             return MIGATE_R_SERVICES;
         }
         *svc_ok = 1;
+        v->rule = *svc_rule;
         svc_exact = clen == hl && rlen == hl;
     }
 
     /* 4. metadata queries: MI serves them for any service or API */
     if (has_meta_query(q, qlen) || has_meta_query(dq, dqlen)) {
         if (!pol->metadata || !svc_exact || !is_meta_method(method, mlen)) {
+            v->rule = MIGATE_B_SERVICE_METADATA;
             return MIGATE_R_SERVICE_METADATA;
         }
     }
 
     /* 5. hard denies, any case */
-    if (trie_match(pol->deny, canon, clen, NULL, 0, &matched, 1)) {
+    if (trie_match(pol->deny, canon, clen, NULL, 0, &matched, 1, &v->rule)) {
         return MIGATE_R_HARD_DENY;
     }
-    if (pol->deny_re->nelts) {
-        const char *raw = rp;
-        size_t tlen = rlen;
-        if (q && q == rp + rlen + 1 && rp[rlen] == '?') {
-            /* the usual case: path and query are still one string */
-            tlen = rlen + qlen + 1;
-        }
-        else if (q) {
-            char *t = apr_palloc(p, rlen + qlen + 2);
-            memcpy(t, rp, rlen);
-            t[rlen] = '?';
-            memcpy(t + rlen + 1, q, qlen);
-            t[rlen + qlen + 1] = '\0';
-            raw = t;
-            tlen = rlen + qlen + 1;
-        }
-        if (pol->compiled) {
-            /* A regex that cannot be run denies: fail closed.  Most
-             * targets are their own canonical path: match that once. */
-            if (group_match(&pol->deny_group, canon, clen) != 0
-                || ((!same || q)
-                    && group_match(&pol->deny_group, raw, tlen) != 0)) {
-                return MIGATE_R_HARD_DENY;
-            }
-        }
-        else {
-            int k;
-            for (k = 0; k < pol->deny_re->nelts; k++) {
-                const pcre2_code *c =
-                    APR_ARRAY_IDX(pol->deny_re, k, mg_regex).code;
-                if (re_match(c, canon, clen) != 0
-                    || re_match(c, raw, tlen) != 0) {
-                    return MIGATE_R_HARD_DENY;
-                }
-            }
-        }
+    if (pol->deny_re->nelts
+        && deny_regex(pol, rp, rlen, q, qlen, canon, clen, same, p,
+                      &v->rule)) {
+        return MIGATE_R_HARD_DENY;
+    }
+    if (!*svc_ok) {
+        v->rule = -1;
     }
     return MIGATE_PASS;
 }
@@ -1357,34 +1505,25 @@ static int regex_allow(const migate_policy *pol, const char *method,
     return 0;
 }
 
-/* Step 6: the allowlist.  A regex that cannot be run does not allow. */
+/* Step 6: the allowlist.  A regex that cannot be run does not allow.
+ * *rule is the prefix or exact rule that allowed, or -1 (a regex). */
 static migate_reason_e allowlist(const migate_policy *pol,
                                  const char *method, size_t mlen,
-                                 const char *canon, size_t clen)
+                                 const char *canon, size_t clen, int *rule)
 {
-    int matched = 0, i;
+    int matched = 0;
 
-    if (trie_match(pol->allow, canon, clen, method, mlen, &matched, 0)) {
+    if (trie_match(pol->allow, canon, clen, method, mlen, &matched, 0,
+                   rule)) {
         return MIGATE_PASS;
     }
-    if (pol->compiled) {
-        if (regex_allow(pol, method, mlen, canon, clen, 1)) {
-            return MIGATE_PASS;
-        }
-        if (!matched && regex_allow(pol, method, mlen, canon, clen, 0)) {
-            matched = 1;
-        }
+    if (regex_allow(pol, method, mlen, canon, clen, 1)) {
+        *rule = -1;
+        return MIGATE_PASS;
     }
-    else {
-        for (i = 0; i < pol->allow_re->nelts; i++) {
-            const mg_regex *r = &APR_ARRAY_IDX(pol->allow_re, i, mg_regex);
-            if (re_match(r->code, canon, clen) == 1) {
-                if (migate_methods_admit(r->methods, method, mlen)) {
-                    return MIGATE_PASS;
-                }
-                matched = 1;
-            }
-        }
+    *rule = MIGATE_B_DEFAULT_DENY;
+    if (!matched && regex_allow(pol, method, mlen, canon, clen, 0)) {
+        matched = 1;
     }
     return matched ? MIGATE_R_METHOD : MIGATE_R_NOT_ALLOWED;
 }
@@ -1400,19 +1539,36 @@ migate_reason_e migate_policy_decide(const migate_policy *pol,
     if (r == MIGATE_PASS && !svc_ok) {
         r = allowlist(pol, rq->method ? rq->method : "",
                       rq->method ? rq->method_len : 0, v->canon,
-                      v->canon_len);
+                      v->canon_len, &v->rule);
         v->reportable = r != MIGATE_PASS;
     }
     v->reason = r;
     return r;
 }
 
-migate_reason_e migate_policy_check_backend(const migate_policy *pol,
-                                            const migate_request_t *rq,
-                                            apr_pool_t *p)
+migate_reason_e migate_policy_check_sent(const migate_policy *pol,
+                                         const migate_request_t *rq,
+                                         apr_pool_t *p, migate_verdict_t *v)
 {
-    migate_verdict_t v;
+    migate_reason_e r;
     int svc_ok;
+    char *canon;
+    size_t clen;
 
-    return gate(pol, rq, p, &v, &svc_ok);
+    /* Control characters and bad escapes first, as for the request. */
+    canon = apr_palloc(p, rq->path_len + 1);
+    r = migate_canon(rq->path, rq->path_len, rq->query, rq->query_len,
+                     canon, &clen);
+    if (r == MIGATE_PASS) {
+        r = migate_sent_path_check(rq->path, rq->path_len);
+    }
+    if (r != MIGATE_PASS) {
+        memset(v, 0, sizeof(*v));
+        v->rule = MIGATE_B_CANONICAL_PATH;
+        v->reason = r;
+        return r;
+    }
+    r = gate(pol, rq, p, v, &svc_ok);
+    v->reason = r;
+    return r;
 }

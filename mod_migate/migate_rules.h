@@ -40,20 +40,41 @@ const char *migate_rule_check(apr_pool_t *p, migate_rule_kind_e kind,
 const char *migate_service_name_check(apr_pool_t *p, const char *name);
 
 /* Add rules.  Each returns NULL or an error text from the policy pool.
- * Allow rules match case-sensitively, deny rules case-insensitively. */
+ * Allow rules match case-sensitively, deny rules case-insensitively.
+ * where names the rule in refusal lines and counters: "file:line" of
+ * its directive. */
 const char *migate_policy_allow(migate_policy *pol, migate_rule_kind_e kind,
                                 const char *pattern,
-                                migate_methods_t methods);
+                                migate_methods_t methods, const char *where);
 const char *migate_policy_deny(migate_policy *pol, migate_rule_kind_e kind,
-                               const char *pattern);
-const char *migate_policy_service(migate_policy *pol, const char *name);
+                               const char *pattern, const char *where);
+const char *migate_policy_service(migate_policy *pol, const char *name,
+                                  const char *where);
+
+/* What decides a request, as a rule index: the built-in checks come
+ * first, in this order, then the built-in denies ("builtin:/management",
+ * ...) and the operator's rules in the order they were added. */
+typedef enum {
+    MIGATE_B_METHOD = 0,        /* "builtin:method": TRACE, TRACK, CONNECT */
+    MIGATE_B_CANONICAL_PATH,    /* "builtin:canonical-path": the 400s      */
+    MIGATE_B_SERVICES,          /* "builtin:services"                      */
+    MIGATE_B_SERVICE_METADATA,  /* "builtin:service-metadata"              */
+    MIGATE_B_DEFAULT_DENY,      /* "builtin:default-deny": no rule allows  */
+    MIGATE_B__COUNT
+} migate_builtin_e;
+
+/* How many rule indexes the policy has, and the name of one ("file:line"
+ * or "builtin:..."), NULL when out of range. */
+int migate_policy_rule_count(const migate_policy *pol);
+const char *migate_policy_rule_name(const migate_policy *pol, int rule);
 
 /* MiGateServiceMetadata On: metadata queries pass on exactly
  * /services/<opened name> (GET, HEAD, OPTIONS). */
 void migate_policy_set_metadata(migate_policy *pol, int on);
 
 /* Build the lookup structures (trie, combined JIT regexes).  Call once,
- * after the last add.  NULL or an error text. */
+ * after the last add and before deciding (an uncompiled policy refuses
+ * everything).  NULL or an error text. */
 const char *migate_policy_compile(migate_policy *pol);
 
 /* Counts, for start-up warnings and the status page. */
@@ -73,6 +94,10 @@ typedef struct {
     const char *canon;        /* canonical path, or NULL if refused
                                  before canonicalising                  */
     size_t canon_len;
+    int rule;                 /* what decided (migate_policy_rule_name):
+                                 the refusing check or rule, the prefix,
+                                 exact or service rule that allowed, or
+                                 -1 (allowed by a regex)                */
 } migate_verdict_t;
 
 /*
@@ -85,12 +110,15 @@ migate_reason_e migate_policy_decide(const migate_policy *pol,
                                      apr_pool_t *p, migate_verdict_t *v);
 
 /*
- * The always-enforced part alone (services, metadata, hard denies) for
- * the exact target mod_proxy will send to MI, taken from r->filename
- * after mod_proxy's fixup: the last place to see what MI receives.
+ * The target mod_proxy will send to MI (the URL in r->filename after
+ * mod_proxy's fixup): its path must be canonical as sent
+ * (migate_sent_path_check; control characters and bad escapes as for a
+ * request), and the always-enforced checks (services, metadata, hard
+ * denies) must pass on it.  The allowlist is not run: it judged the
+ * client's path, which mod_proxy may have mapped.
  */
-migate_reason_e migate_policy_check_backend(const migate_policy *pol,
-                                            const migate_request_t *rq,
-                                            apr_pool_t *p);
+migate_reason_e migate_policy_check_sent(const migate_policy *pol,
+                                         const migate_request_t *rq,
+                                         apr_pool_t *p, migate_verdict_t *v);
 
 #endif /* MIGATE_RULES_H */

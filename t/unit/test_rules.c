@@ -171,6 +171,16 @@ static const req_case cases[] = {
     { P_MAIN, "GET", "/services/Foo?a=/services/Bar", SV, 0 },
     { P_MAIN, "GET", "/services/Foo?a=%2Fservices%2FBar", SV, 0 },
     { P_MAIN, "GET", "/services/FooBar", SV, 0 },
+    /* Axis2 takes the name after the last "/services" + one byte */
+    { P_MAIN, "GET", "/services/Foo?x=/servicesXSecret", SV, 0 },
+    { P_MAIN, "GET", "/services/Foo?x=/SERVICES.Bar", SV, 0 },
+    { P_MAIN, "GET", "/services/Foo?x=%2FservicesXBar", SV, 0 },
+    { P_MAIN, "GET", "/services/Foo/servicesXBar", SV, 0 },
+    { P_MAIN, "GET", "/services/Foo/op/sErViCeS-Bar", SV, 0 },
+    { P_MAIN, "GET", "/services/Foo.Ep/servicesX", SV, 0 },
+    { P_MAIN, "POST", "/services/Foo?/services_", SV, 0 },
+    { P_MAIN, "GET", "/services/Foo/op/services", PASS, 0 },
+    { P_MAIN, "GET", "/services/Foo?next=servicesX", PASS, 0 },
     { P_MAIN, "GET", "/services/foo", SV, 0 },
     { P_MAIN, "GET", "/services/FOO", SV, 0 },
     { P_MAIN, "GET", "/services/Fo", SV, 0 },
@@ -306,38 +316,38 @@ static migate_policy *build_main(apr_pool_t *p, int metadata)
 {
     migate_policy *pol = migate_policy_make(p);
 
-    must(migate_policy_allow(pol, MIGATE_RULE_PREFIX, "/api", 0), "api");
-    must(migate_policy_allow(pol, MIGATE_RULE_PREFIX, "/v1/", mset("GET")),
+    must(migate_policy_allow(pol, MIGATE_RULE_PREFIX, "/api", 0, NULL), "api");
+    must(migate_policy_allow(pol, MIGATE_RULE_PREFIX, "/v1/", mset("GET"), NULL),
          "v1");
     must(migate_policy_allow(pol, MIGATE_RULE_EXACT, "/health",
-                             mset("GET")), "health");
-    must(migate_policy_allow(pol, MIGATE_RULE_EXACT, "/x/", 0), "x/");
+                             mset("GET"), NULL), "health");
+    must(migate_policy_allow(pol, MIGATE_RULE_EXACT, "/x/", 0, NULL), "x/");
     must(migate_policy_allow(pol, MIGATE_RULE_PREFIX, "/post",
-                             mset("POST")), "post");
+                             mset("POST"), NULL), "post");
     must(migate_policy_allow(pol, MIGATE_RULE_REGEX, "^/re/[a-z]+$",
-                             mset("POST")), "re");
+                             mset("POST"), NULL), "re");
     must(migate_policy_allow(pol, MIGATE_RULE_REGEX, "\\.json$",
-                             mset("GET")), "json");
+                             mset("GET"), NULL), "json");
     /* a back reference: kept apart from the merged alternation */
-    must(migate_policy_allow(pol, MIGATE_RULE_REGEX, "^/(a)\\1$", 0), "aa");
+    must(migate_policy_allow(pol, MIGATE_RULE_REGEX, "^/(a)\\1$", 0, NULL), "aa");
     /* an inline option must not leak into the next alternative */
-    must(migate_policy_allow(pol, MIGATE_RULE_REGEX, "(?i)^/ci/", 0), "ci");
-    must(migate_policy_allow(pol, MIGATE_RULE_REGEX, "^/Cs/", 0), "Cs");
-    must(migate_policy_allow(pol, MIGATE_RULE_REGEX, "^\\Q/q.x", 0), "Q");
+    must(migate_policy_allow(pol, MIGATE_RULE_REGEX, "(?i)^/ci/", 0, NULL), "ci");
+    must(migate_policy_allow(pol, MIGATE_RULE_REGEX, "^/Cs/", 0, NULL), "Cs");
+    must(migate_policy_allow(pol, MIGATE_RULE_REGEX, "^\\Q/q.x", 0, NULL), "Q");
     must(migate_policy_allow(pol, MIGATE_RULE_REGEX, "^/del/[0-9]+$",
-                             mset("DELETE,PUT")), "del");
-    must(migate_policy_deny(pol, MIGATE_RULE_PREFIX, "/API/Internal"),
+                             mset("DELETE,PUT"), NULL), "del");
+    must(migate_policy_deny(pol, MIGATE_RULE_PREFIX, "/API/Internal", NULL),
          "deny internal");
-    must(migate_policy_deny(pol, MIGATE_RULE_PREFIX, "/services/Foo/Admin"),
+    must(migate_policy_deny(pol, MIGATE_RULE_PREFIX, "/services/Foo/Admin", NULL),
          "deny svc admin");
-    must(migate_policy_deny(pol, MIGATE_RULE_PREFIX, "/api/deep/1/"),
+    must(migate_policy_deny(pol, MIGATE_RULE_PREFIX, "/api/deep/1/", NULL),
          "deny deep");
-    must(migate_policy_deny(pol, MIGATE_RULE_REGEX, "secret"), "secret");
-    must(migate_policy_deny(pol, MIGATE_RULE_REGEX, "^/api/evil$"), "evil");
-    must(migate_policy_deny(pol, MIGATE_RULE_REGEX, "(*COMMIT)^/zz"), "zz");
-    must(migate_policy_service(pol, "Foo"), "Foo");
-    must(migate_policy_service(pol, "Baz_2"), "Baz_2");
-    must(migate_policy_service(pol, "Foo"), "Foo again");
+    must(migate_policy_deny(pol, MIGATE_RULE_REGEX, "secret", NULL), "secret");
+    must(migate_policy_deny(pol, MIGATE_RULE_REGEX, "^/api/evil$", NULL), "evil");
+    must(migate_policy_deny(pol, MIGATE_RULE_REGEX, "(*COMMIT)^/zz", NULL), "zz");
+    must(migate_policy_service(pol, "Foo", NULL), "Foo");
+    must(migate_policy_service(pol, "Baz_2", NULL), "Baz_2");
+    must(migate_policy_service(pol, "Foo", NULL), "Foo again");
     migate_policy_set_metadata(pol, metadata);
     must(migate_policy_compile(pol), "compile");
     return pol;
@@ -415,8 +425,23 @@ static void test_backend(migate_policy **pols, apr_pool_t *p)
         { "GET", "/x?wsdl", SM },
         { "TRACE", "/api", ME },
         { "GET", "/a%2Fb", EN },
+        /* what mod_proxy sends must be canonical as it stands */
+        { "GET", "/internal/../api/x", DS },
+        { "GET", "/management/%2e%2e/api/x", DS },
+        { "GET", "/api/admin/./../x", DS },
+        { "GET", "/internal//api/x", DS },
+        { "GET", "/api/x/..;/y", DS },
+        { "GET", "/api/%2e/x", DS },
+        { "GET", "/api/x%3b/y", EN },
+        { "GET", "/api/x%25y", EN },
+        { "GET", "/api/x%2f", EN },
+        { "GET", "/api/x%0d", CC },
+        { "GET", "/api/x?a=%0a", CC },
+        { "GET", "/api/x;jsessionid=1", PASS },
+        { "GET", "/services/Foo?x=/servicesXSecret", SV },
     };
     size_t i;
+    migate_verdict_t v;
 
     for (i = 0; i < sizeof(bc) / sizeof(bc[0]); i++) {
         migate_request_t rq;
@@ -430,10 +455,68 @@ static void test_backend(migate_policy **pols, apr_pool_t *p)
                         : strlen(bc[i].target);
         rq.query = q ? q + 1 : NULL;
         rq.query_len = q ? strlen(q + 1) : 0;
-        r = migate_policy_check_backend(pols[P_MAIN], &rq, p);
+        r = migate_policy_check_sent(pols[P_MAIN], &rq, p, &v);
         is_int(r, bc[i].want, "backend: %s %s -> %s", bc[i].method,
                bc[i].target, migate_reason_name(bc[i].want));
     }
+    apr_pool_clear(p);
+}
+
+/* What decided: each refusal and each allow names its rule. */
+static void test_rule_names(apr_pool_t *p)
+{
+    static const struct {
+        const char *method, *target, *rule;
+    } rc[] = {
+        { "GET", "/api/x", "a.conf:1" },
+        { "GET", "/api/private/x", "a.conf:4" },
+        { "GET", "/api/x.BAK", "a.conf:5" },
+        { "GET", "/api/x%2ebak", "a.conf:5" },
+        { "GET", "/api/y.old", "a.conf:6" },
+        { "GET", "/exact", "a.conf:2" },
+        { "POST", "/exact", "builtin:default-deny" },
+        { "GET", "/other", "builtin:default-deny" },
+        { "GET", "/re/x", NULL },
+        { "GET", "/services/Svc/op", "a.conf:7" },
+        { "GET", "/services/Other", "builtin:services" },
+        { "GET", "/api?wsdl", "builtin:service-metadata" },
+        { "GET", "/MANAGEMENT/x", "builtin:/management" },
+        { "GET", "/carbon", "builtin:/carbon" },
+        { "TRACE", "/api", "builtin:method" },
+        { "GET", "/a/;/../api", "builtin:canonical-path" },
+    };
+    migate_policy *pol = migate_policy_make(p);
+    migate_verdict_t v;
+    size_t i;
+
+    must(migate_policy_allow(pol, MIGATE_RULE_PREFIX, "/api", 0, "a.conf:1"),
+         "api");
+    must(migate_policy_allow(pol, MIGATE_RULE_EXACT, "/exact", mset("GET"),
+                             "a.conf:2"), "exact");
+    must(migate_policy_allow(pol, MIGATE_RULE_REGEX, "^/re/", 0, "a.conf:3"),
+         "re");
+    must(migate_policy_deny(pol, MIGATE_RULE_PREFIX, "/api/private",
+                            "a.conf:4"), "deny");
+    must(migate_policy_deny(pol, MIGATE_RULE_REGEX, "\\.bak$", "a.conf:5"),
+         "deny bak");
+    must(migate_policy_deny(pol, MIGATE_RULE_REGEX, "\\.old$", "a.conf:6"),
+         "deny old");
+    must(migate_policy_service(pol, "Svc", "a.conf:7"), "svc");
+    must(migate_policy_compile(pol), "compile");
+    for (i = 0; i < sizeof(rc) / sizeof(rc[0]); i++) {
+        decide_target(pol, rc[i].method, rc[i].target, p, &v);
+        if (rc[i].rule) {
+            is_str(migate_policy_rule_name(pol, v.rule), rc[i].rule,
+                   "rule of %s %s", rc[i].method, rc[i].target);
+        }
+        else {
+            is_int(v.rule, -1, "a regex allowed %s", rc[i].target);
+        }
+    }
+    ok(migate_policy_rule_count(pol) == MIGATE_B__COUNT + 4 + 7,
+       "rule count: built-in checks, built-in denies, rules");
+    ok(migate_policy_rule_name(pol, -1) == NULL
+       && migate_policy_rule_name(pol, 1000) == NULL, "out of range");
     apr_pool_clear(p);
 }
 
@@ -529,23 +612,23 @@ static void test_build(apr_pool_t *p, migate_policy **pols)
            "allow count: rules plus distinct services");
     is_int(migate_policy_allow_count(pols[P_EMPTY]), 0, "empty count");
     is_int(migate_policy_allow_count(pols[P_SVC]), 1, "service count");
-    ok(migate_policy_allow(pol, MIGATE_RULE_PREFIX, "api", 0) != NULL,
+    ok(migate_policy_allow(pol, MIGATE_RULE_PREFIX, "api", 0, NULL) != NULL,
        "bad allow refused");
-    ok(migate_policy_allow(pol, MIGATE_RULE_REGEX, "(", 0) != NULL,
+    ok(migate_policy_allow(pol, MIGATE_RULE_REGEX, "(", 0, NULL) != NULL,
        "bad allow regex refused");
-    ok(migate_policy_deny(pol, MIGATE_RULE_REGEX, "[") != NULL,
+    ok(migate_policy_deny(pol, MIGATE_RULE_REGEX, "[", NULL) != NULL,
        "bad deny regex refused");
-    ok(migate_policy_service(pol, "SvcAdmin") != NULL,
+    ok(migate_policy_service(pol, "SvcAdmin", NULL) != NULL,
        "admin service refused");
     is_int(migate_policy_allow_count(pol), 0, "refused rules not counted");
-    ok(migate_policy_allow(pol, MIGATE_RULE_REGEX, "^/r", 0) == NULL,
+    ok(migate_policy_allow(pol, MIGATE_RULE_REGEX, "^/r", 0, NULL) == NULL,
        "regex added");
-    /* deciding before compile still works (regexes one by one) */
-    is_int(decide_target(pol, "GET", "/r/x", p, &v), PASS,
-           "uncompiled policy decides");
+    /* deciding before compile fails closed */
+    is_int(decide_target(pol, "GET", "/r/x", p, &v), NA,
+           "uncompiled policy refuses");
     ok(migate_policy_compile(pol) == NULL, "compile");
     ok(migate_policy_compile(pol) == NULL, "compile twice is harmless");
-    ok(migate_policy_allow(pol, MIGATE_RULE_PREFIX, "/x", 0) != NULL,
+    ok(migate_policy_allow(pol, MIGATE_RULE_PREFIX, "/x", 0, NULL) != NULL,
        "no add after compile");
     is_int(decide_target(pol, "GET", "/r/x", p, &v), PASS,
            "compiled policy decides");
@@ -635,7 +718,7 @@ static void test_random(apr_pool_t *p, int nrules, int npaths,
         r->m = rnd(2) ? 0 : (migate_methods_t)(rnd(0x7f) + 1);
         err = migate_policy_allow(pol, r->exact ? MIGATE_RULE_EXACT
                                                 : MIGATE_RULE_PREFIX,
-                                  r->pat, r->m);
+                                  r->pat, r->m, NULL);
         if (err) {
             diag("random rule %s: %s", r->pat, err);
             bad++;
@@ -755,7 +838,7 @@ static void test_random_regex(apr_pool_t *p, int nrules, int npaths,
         codes[i] = pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED,
                                  PCRE2_NEVER_UTF | PCRE2_NEVER_BACKSLASH_C,
                                  &ec, &off, NULL);
-        err = migate_policy_allow(pol, MIGATE_RULE_REGEX, pat, ms[i]);
+        err = migate_policy_allow(pol, MIGATE_RULE_REGEX, pat, ms[i], NULL);
         if (err || !codes[i]) {
             diag("random regex %s: %s", pat, err ? err : "reference");
             bad++;
@@ -767,8 +850,8 @@ static void test_random_regex(apr_pool_t *p, int nrules, int npaths,
     deny[1] = pcre2_compile((PCRE2_SPTR)"\\.(bak|old)$",
                             PCRE2_ZERO_TERMINATED, PCRE2_CASELESS, &i,
                             &(PCRE2_SIZE){0}, NULL);
-    must(migate_policy_deny(pol, MIGATE_RULE_REGEX, "/s1/s2/"), "deny");
-    must(migate_policy_deny(pol, MIGATE_RULE_REGEX, "\\.(bak|old)$"),
+    must(migate_policy_deny(pol, MIGATE_RULE_REGEX, "/s1/s2/", NULL), "deny");
+    must(migate_policy_deny(pol, MIGATE_RULE_REGEX, "\\.(bak|old)$", NULL),
          "deny");
     must(migate_policy_compile(pol), "compile random regex");
     for (j = 0; j < npaths; j++) {
@@ -862,11 +945,11 @@ int main(void)
     pols[P_MAIN] = build_main(p, 0);
     pols[P_META] = build_main(p, 1);
     pols[P_ROOT] = migate_policy_make(p);
-    must(migate_policy_allow(pols[P_ROOT], MIGATE_RULE_PREFIX, "/", 0),
+    must(migate_policy_allow(pols[P_ROOT], MIGATE_RULE_PREFIX, "/", 0, NULL),
          "root");
     must(migate_policy_compile(pols[P_ROOT]), "compile root");
     pols[P_SVC] = migate_policy_make(p);
-    must(migate_policy_service(pols[P_SVC], "Foo"), "svc Foo");
+    must(migate_policy_service(pols[P_SVC], "Foo", NULL), "svc Foo");
     must(migate_policy_compile(pols[P_SVC]), "compile svc");
     pols[P_EMPTY] = migate_policy_make(p);
     must(migate_policy_compile(pols[P_EMPTY]), "compile empty");
@@ -874,6 +957,7 @@ int main(void)
     test_table(pols, scratch);
     test_verdict_fields(pols, scratch);
     test_backend(pols, scratch);
+    test_rule_names(scratch);
     test_checks(scratch);
     test_build(scratch, pols);
     test_random(p, 10, 5000, 3);
