@@ -20,6 +20,7 @@ static const char *const reason_names[MIGATE_R__COUNT] = {
     "header",
     "backend-plain",
     "backend-tls",
+    "protocol",
 };
 
 const char *migate_reason_name(migate_reason_e r)
@@ -123,4 +124,33 @@ int migate_methods_admit(migate_methods_t set, const char *method,
         return 1;
     }
     return (set & ((migate_methods_t)1 << idx)) != 0;
+}
+
+int migate_url_is_tls(const char *url)
+{
+    static const struct {
+        const char *scheme;     /* with "://"                          */
+        int tls;
+    } schemes[] = {
+        { "https://", 1 }, { "wss://", 1 }, { "h2://", 1 },
+        { "balancer://", 1 },
+        { "http://", 0 }, { "ws://", 0 }, { "h2c://", 0 }, { "ajp://", 0 },
+        { "fcgi://", 0 }, { "scgi://", 0 }, { "uwsgi://", 0 },
+        { "ftp://", 0 },
+    };
+    const char *bar;
+    size_t i;
+
+    if (url == NULL) {
+        return 0;
+    }
+    if (!strncasecmp(url, "unix:", 5) && (bar = strchr(url, '|')) != NULL) {
+        url = bar + 1;
+    }
+    for (i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
+        if (!strncasecmp(url, schemes[i].scheme, strlen(schemes[i].scheme))) {
+            return schemes[i].tls;
+        }
+    }
+    return 0;
 }

@@ -27,6 +27,7 @@ typedef enum {
     MIGATE_R_HEADER,           /* bad header value: 400                */
     MIGATE_R_BACKEND_PLAIN,    /* proxy target is plain http           */
     MIGATE_R_BACKEND_TLS,      /* backend TLS session refused          */
+    MIGATE_R_PROTOCOL,         /* httpd's core refused it first        */
     MIGATE_R__COUNT
 } migate_reason_e;
 
@@ -60,5 +61,14 @@ const char *migate_methods_parse(const char *list, migate_methods_t *out,
  * that names GET also admits HEAD, as <Limit GET> does in httpd. */
 int migate_methods_admit(migate_methods_t set, const char *method,
                          size_t len);
+
+/*
+ * Whether a mod_proxy target URL reaches MI over TLS: https://, wss://,
+ * h2://, and balancer:// (judged by its members), also after
+ * "unix:/path|".  Every other scheme is not: the plain ones mod_proxy
+ * speaks (http, ws, h2c, ajp, fcgi, scgi, uwsgi, ftp) and any unknown
+ * one.  One list for the configuration test and the run-time check.
+ */
+int migate_url_is_tls(const char *url);
 
 #endif /* MIGATE_CORE_H */

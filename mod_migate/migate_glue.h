@@ -85,22 +85,44 @@ const char *migate_vhost_name(apr_pool_t *p, const server_rec *s);
 /* Compile every gated server's policy; log start-up warnings. */
 int migate_compile_policies(apr_pool_t *p, server_rec *s);
 
+/* migate_verdict.c: one verdict record per request, amended by each
+ * phase that judges it; the one "blocked" line and the one count are
+ * written from there, when the request is logged. */
+typedef struct {
+    const char *id;             /* the request id, or NULL              */
+    int seen;                   /* post_read_request judged it          */
+    migate_reason_e reason;     /* MIGATE_PASS or the refusal           */
+    int reported;               /* report or audit mode: logged, passed */
+    int rule;                   /* what decided: an index of the
+                                   server's policy (rule names), or -1  */
+    const char *detail;         /* what the line adds, or NULL          */
+    int closed;                 /* its line written and counted         */
+} migate_verdict_rec;
+
+/* The request a redirect or subrequest started from: where the verdict
+ * record lives. */
+const request_rec *migate_initial_request(const request_rec *r);
+/* r's verdict record, made on first use (never NULL). */
+migate_verdict_rec *migate_verdict(const request_rec *r);
+/* The request id of r (following internal redirects and subrequests), or
+ * NULL when the gate gave it none. */
+const char *migate_request_id(const request_rec *r);
+/* Record a refusal (reported 0) or a report (reported 1).  The first
+ * refusal stands; a refusal replaces a report. */
+void migate_verdict_refuse(const request_rec *r, migate_reason_e reason,
+                           int reported, int rule, const char *detail);
+/* Write r's one "blocked" line, if any, and count it, once. */
+void migate_verdict_close(request_rec *r);
+/* The "blocked reason=backend-tls" line of a backend connection that
+ * serves no request (a health-check probe): no id, not counted. */
+void migate_log_conn_refusal(conn_rec *c, int reported, const char *detail);
+
 /* migate_request.c */
 int migate_post_read_request(request_rec *r);
 int migate_generate_log_id(const conn_rec *c, const request_rec *r,
                            const char **id);
 int migate_fixups(request_rec *r);
 int migate_log_transaction(request_rec *r);
-void migate_child_init(apr_pool_t *p, server_rec *s);
-/* The request a redirect or subrequest started from: where per-request
- * state and notes of the gate live. */
-const request_rec *migate_initial_request(const request_rec *r);
-/* The request id of r (following internal redirects and subrequests), or
- * NULL when the gate gave it none. */
-const char *migate_request_id(const request_rec *r);
-/* Write the one "blocked" line of a refusal. */
-void migate_log_block(request_rec *r, migate_reason_e reason, int reported,
-                      const char *detail);
 
 /* migate_ssl.c: the backend TLS policy (its mod_ssl hooks are declared
  * in migate_ssl.h). */
@@ -109,9 +131,9 @@ int migate_check_backends(apr_pool_t *pconf, apr_pool_t *plog,
 
 /* migate_status.c: counters and the migate-status handler. */
 int migate_status_post_config(apr_pool_t *pconf, server_rec *s);
-void migate_status_child_init(apr_pool_t *p, server_rec *s);
-void migate_count(const request_rec *r, migate_reason_e reason,
-                  int reported);
+/* Count one request of server s under its final verdict. */
+void migate_count(const server_rec *s, migate_reason_e reason,
+                  int reported, int rule);
 int migate_status_handler(request_rec *r);
 
 #endif /* MIGATE_GLUE_H */

@@ -44,16 +44,19 @@ int migate_hdr_value_ok(const char *v, size_t len)
         else if (c == 0x7f) {
             return 0;
         }
-        /* NEL, LS and PS: line breaks to anything that reads the log as
-         * Unicode text. */
+        /* The C1 controls (NEL among them), LS and PS, and the bidi
+         * controls, as UTF-8: line breaks or reordering to anything that
+         * reads the log as Unicode text (the same set the path check
+         * refuses). */
         else if (c == 0xc2) {
-            if (i + 1 < len && s[i + 1] == 0x85) {
+            if (i + 1 < len && s[i + 1] >= 0x80 && s[i + 1] <= 0x9f) {
                 return 0;
             }
         }
-        else if (c == 0xe2) {
-            if (i + 2 < len && s[i + 1] == 0x80
-                && (s[i + 2] == 0xa8 || s[i + 2] == 0xa9)) {
+        else if (c == 0xe2 && i + 2 < len) {
+            if ((s[i + 1] == 0x80 && s[i + 2] >= 0xa8 && s[i + 2] <= 0xae)
+                || (s[i + 1] == 0x81 && s[i + 2] >= 0xa6
+                    && s[i + 2] <= 0xa9)) {
                 return 0;
             }
         }
@@ -478,4 +481,53 @@ char *migate_log_escape(apr_pool_t *p, const char *s, size_t len,
     }
     *o = '\0';
     return out;
+}
+
+/* The token t[0..n) names a header the gate owns. */
+static int owned_name(const char *t, size_t n, const char *id_header)
+{
+    static const char *const owned[] = { "Forwarded", "X-Real-IP" };
+    static const char xf[] = "X-Forwarded-";
+    size_t i;
+
+    if (id_header && strlen(id_header) == n && !strncasecmp(t, id_header, n)) {
+        return 1;
+    }
+    if (n >= sizeof(xf) - 1 && !strncasecmp(t, xf, sizeof(xf) - 1)) {
+        return 1;
+    }
+    for (i = 0; i < sizeof(owned) / sizeof(owned[0]); i++) {
+        if (strlen(owned[i]) == n && !strncasecmp(t, owned[i], n)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int migate_connection_names_owned(const char *v, size_t len,
+                                  const char *id_header)
+{
+    const char *p = v, *end = v + len, *next, *e;
+
+    if (v == NULL) {
+        return 0;
+    }
+    while (p < end) {
+        next = memchr(p, ',', (size_t)(end - p));
+        e = next ? next : end;
+        while (p < e && (*p == ' ' || *p == '\t')) {
+            p++;
+        }
+        while (e > p && (e[-1] == ' ' || e[-1] == '\t')) {
+            e--;
+        }
+        if (owned_name(p, (size_t)(e - p), id_header)) {
+            return 1;
+        }
+        if (!next) {
+            break;
+        }
+        p = next + 1;
+    }
+    return 0;
 }

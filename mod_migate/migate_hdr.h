@@ -10,7 +10,9 @@
 #include <apr_network_io.h>
 
 /* 1 when a header value holds no control character other than HTAB
- * (and no DEL), and no UTF-8 encoded U+0085, U+2028 or U+2029. */
+ * (and no DEL), and no UTF-8 encoded C1 control (U+0080-U+009F), line
+ * separator (U+2028, U+2029) or bidi control (U+202A-U+202E,
+ * U+2066-U+2069). */
 int migate_hdr_value_ok(const char *v, size_t len);
 
 /* 1 when a Host value is a valid host name (RFC 1123 labels, one
@@ -41,6 +43,14 @@ int migate_real_ip_ok(const char *v, size_t len);
 int migate_host_list_ok(const char *v, size_t len);
 int migate_proto_list_ok(const char *v, size_t len);
 int migate_forwarded_ok(const char *v, size_t len);
+
+/* 1 when a Connection header value names (as one of its comma-separated
+ * tokens, any case, blanks around them allowed) a header the gate owns
+ * toward MI: the request-id header id_header, any X-Forwarded-*,
+ * Forwarded or X-Real-IP.  mod_proxy drops the headers Connection names
+ * (RFC 9110 7.6.1), so MI would receive the request without them. */
+int migate_connection_names_owned(const char *v, size_t len,
+                                  const char *id_header);
 
 /* A CIDR list.  migate_cidr_parse takes "a.b.c.d/n", "v6/n" or a bare
  * address (/32, /128); host bits beyond the prefix are dropped, as in

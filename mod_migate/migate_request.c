@@ -18,75 +18,6 @@
 #include "migate_glue.h"
 #include "migate_uuid.h"
 
-/* Per-request state, kept in r->request_config of the initial request. */
-typedef struct {
-    const char *id;             /* the request id, or NULL              */
-    int logged;                 /* the one "blocked" line is written    */
-    int seen;                   /* post_read_request ran for it         */
-} migate_req_state;
-
-/* The longest raw path we quote in a log line. */
-#define MIGATE_LOG_PATH_MAX 512
-
-const request_rec *migate_initial_request(const request_rec *r)
-{
-    while (r->prev) {
-        r = r->prev;
-    }
-    while (r->main) {
-        r = r->main;
-        while (r->prev) {
-            r = r->prev;
-        }
-    }
-    return r;
-}
-
-static migate_req_state *state(const request_rec *r, int create)
-{
-    const request_rec *r0 = migate_initial_request(r);
-    migate_req_state *st = ap_get_module_config(r0->request_config,
-                                                &migate_module);
-    if (!st && create) {
-        st = apr_pcalloc(r0->pool, sizeof(*st));
-        ap_set_module_config(r0->request_config, &migate_module, st);
-    }
-    return st;
-}
-
-const char *migate_request_id(const request_rec *r)
-{
-    migate_req_state *st = state(r, 0);
-    return st ? st->id : NULL;
-}
-
-void migate_log_block(request_rec *r, migate_reason_e reason, int reported,
-                      const char *detail)
-{
-    migate_req_state *st = state(r, 1);
-    const char *raw = r->unparsed_uri ? r->unparsed_uri : "";
-    const char *method = r->method ? r->method : "";
-
-    if (st->logged) {
-        return;
-    }
-    st->logged = 1;
-    ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
-                  "MIGATE0010: blocked reason=%s id=%s method=%s "
-                  "path=\"%s\"%s%s%s%s",
-                  migate_reason_name(reason),
-                  st->id ? st->id : "-",
-                  migate_log_escape(r->pool, method, strlen(method), 32),
-                  migate_log_escape(r->pool, raw, strlen(raw),
-                                    MIGATE_LOG_PATH_MAX),
-                  detail ? " detail=\"" : "",
-                  detail ? migate_log_escape(r->pool, detail, strlen(detail),
-                                             MIGATE_LOG_PATH_MAX) : "",
-                  detail ? "\"" : "",
-                  reported ? " action=report" : "");
-    migate_count(r, reason, reported);
-}
-
 /* ------------------------------------------------------------------ */
 /* Request ids                                                        */
 
@@ -177,13 +108,14 @@ int migate_generate_log_id(const conn_rec *c, const request_rec *r,
                            const char **id)
 {
     migate_srv_conf *sc;
-    migate_req_state *st;
+    migate_verdict_rec *st;
 
     (void)c;
     if (!r) {
         return DECLINED;
     }
-    st = state(r, 0);
+    st = ap_get_module_config(migate_initial_request(r)->request_config,
+                              &migate_module);
     if (st && st->id) {
         *id = st->id;
         return OK;
@@ -193,20 +125,13 @@ int migate_generate_log_id(const conn_rec *c, const request_rec *r,
         || (st && st->seen)) {
         return DECLINED;
     }
-    st = state(r, 1);
+    st = migate_verdict(r);
     st->id = new_id(r, sc);
     if (!st->id) {
         return DECLINED;
     }
     *id = st->id;
     return OK;
-}
-
-void migate_child_init(apr_pool_t *p, server_rec *s)
-{
-    (void)p;
-    (void)s;
-    migate_uuid_child_init();
 }
 
 /* ------------------------------------------------------------------ */
@@ -278,7 +203,7 @@ static migate_reason_e check_headers(request_rec *r,
                                      const char **detail)
 {
     const char *bad = NULL;
-    const char *host;
+    const char *host, *conn;
     int trusted;
 
     apr_table_do(scan_header, &bad, r->headers_in, NULL);
@@ -289,6 +214,14 @@ static migate_reason_e check_headers(request_rec *r,
     host = apr_table_get(r->headers_in, "Host");
     if (host && !migate_host_ok(host, strlen(host))) {
         *detail = "Host";
+        return MIGATE_R_HEADER;
+    }
+    /* mod_proxy drops what Connection names: MI would get the request
+     * without the id or the forwarded headers the edge vouches for. */
+    conn = apr_table_get(r->headers_in, "Connection");
+    if (conn && migate_connection_names_owned(conn, strlen(conn),
+                                              migate_cfg_id_header(sc))) {
+        *detail = "Connection names a header the gate owns";
         return MIGATE_R_HEADER;
     }
     trusted = strip_forwarded(r, sc);
@@ -308,10 +241,11 @@ static migate_reason_e check_headers(request_rec *r,
 /* ------------------------------------------------------------------ */
 /* The decision                                                       */
 
-static int refuse(request_rec *r, const migate_srv_conf *sc,
-                  migate_reason_e reason, const char *detail)
+/* The status of a refusal: 400 for an ambiguous or malformed request,
+ * 502 for a backend the gate will not talk to, MiGateDenyStatus for
+ * what the policy refuses. */
+static int refusal_status(const migate_srv_conf *sc, migate_reason_e reason)
 {
-    migate_log_block(r, reason, 0, detail);
     if (migate_reason_is_bad_request(reason)) {
         return HTTP_BAD_REQUEST;
     }
@@ -321,11 +255,18 @@ static int refuse(request_rec *r, const migate_srv_conf *sc,
     return migate_cfg_deny_status(sc);
 }
 
-/* Split the raw request target into path and query.  An absolute-form
- * target ("GET https://host/path") is reduced to its path. */
-static void raw_target(const request_rec *r, migate_request_t *rq)
+static int refuse(request_rec *r, const migate_srv_conf *sc,
+                  migate_reason_e reason, int rule, const char *detail)
 {
-    const char *t = r->unparsed_uri ? r->unparsed_uri : "";
+    migate_verdict_refuse(r, reason, 0, rule, detail);
+    return refusal_status(sc, reason);
+}
+
+/* Split a request target into path and query.  An absolute-form target
+ * ("GET https://host/path") is reduced to its path. */
+static void split_target(const char *t, const char *method,
+                         migate_request_t *rq)
+{
     const char *q;
 
     if (*t != '/' && strstr(t, "://")) {
@@ -333,8 +274,8 @@ static void raw_target(const request_rec *r, migate_request_t *rq)
         p += strcspn(p, "/?#");
         t = *p ? p : "/";
     }
-    rq->method = r->method;
-    rq->method_len = strlen(r->method);
+    rq->method = method;
+    rq->method_len = strlen(method);
     q = strchr(t, '?');
     rq->path = t;
     if (q) {
@@ -352,7 +293,7 @@ static void raw_target(const request_rec *r, migate_request_t *rq)
 int migate_post_read_request(request_rec *r)
 {
     migate_srv_conf *sc = migate_srv(r->server);
-    migate_req_state *st;
+    migate_verdict_rec *st;
     migate_request_t rq;
     migate_verdict_t v;
     migate_reason_e why;
@@ -362,7 +303,7 @@ int migate_post_read_request(request_rec *r)
     if (!migate_cfg_enabled(sc) || r->main) {
         return DECLINED;
     }
-    st = state(r, 1);
+    st = migate_verdict(r);
     if (r->prev) {
         /* An internal redirect (ErrorDocument, mod_rewrite in directory
          * context): the gate decided the request already and the headers
@@ -404,120 +345,133 @@ int migate_post_read_request(request_rec *r)
     why = check_headers(r, sc, &detail);
     own_id_header(r, sc, st->id ? st->id : trusted_inbound_id(r, sc));
     if (why != MIGATE_PASS) {
-        return refuse(r, sc, why, detail);
+        return refuse(r, sc, why, MIGATE_B_HEADER, detail);
     }
 
-    raw_target(r, &rq);
+    /* "OPTIONS *" asks about the server, not a path: httpd answers it
+     * itself (its MPM's dummy connections send it too), MI never sees
+     * it. */
+    if (r->method_number == M_OPTIONS && r->unparsed_uri
+        && !strcmp(r->unparsed_uri, "*")) {
+        return DECLINED;
+    }
+
+    split_target(r->unparsed_uri ? r->unparsed_uri : "", r->method, &rq);
     why = migate_policy_decide(sc->policy, &rq, r->pool, &v);
     if (why == MIGATE_PASS) {
-        migate_count(r, MIGATE_PASS, 0);
+        st->rule = v.rule;
         return DECLINED;
     }
     if (v.reportable && migate_cfg_report(sc)) {
-        migate_log_block(r, why, 1, NULL);
+        migate_verdict_refuse(r, why, 1, v.rule, NULL);
         return DECLINED;
     }
-    return refuse(r, sc, why, NULL);
+    return refuse(r, sc, why, v.rule, NULL);
 }
 
-/* httpd's core refuses some malformed requests (a control character in
- * a header or the request line, a bad Host) before post_read_request
- * runs.  Those are refusals in a gated server too: give them their id
- * and their one "blocked" line before mod_log_config writes the access
- * line. */
+/*
+ * Close the request's verdict before mod_log_config writes the access
+ * line: its one "blocked" line and its one count.  httpd's core refuses
+ * some requests before post_read_request runs (a malformed request
+ * line, 414, 431, a control character in a header, a bad Host): those
+ * are refusals in a gated server too, with an id and reason "protocol"
+ * and httpd's status, or "method" for the methods the gate never passes.
+ */
 int migate_log_transaction(request_rec *r)
 {
     migate_srv_conf *sc = migate_srv(r->server);
-    migate_req_state *st;
-    migate_reason_e why;
+    migate_verdict_rec *st;
     const char *notes;
 
+    if (!migate_cfg_enabled(sc) || r->main || r->prev) {
+        return DECLINED;
+    }
+    st = migate_verdict(r);
     /* 408: the client sent no complete request in time (an idle
      * connection, a slow client): nothing was refused. */
-    if (!migate_cfg_enabled(sc) || r->main || r->prev
-        || r->status < 400 || r->status >= 500
-        || r->status == HTTP_REQUEST_TIME_OUT) {
-        return DECLINED;
-    }
-    st = state(r, 1);
-    if (st->seen) {
-        return DECLINED;
-    }
-    if (migate_cfg_request_id(sc)) {
-        if (!st->id) {
-            st->id = new_id(r, sc);
+    if (!st->seen && r->status >= 400 && r->status < 500
+        && r->status != HTTP_REQUEST_TIME_OUT) {
+        if (migate_cfg_request_id(sc)) {
+            if (!st->id) {
+                st->id = new_id(r, sc);
+            }
+            if (st->id) {
+                r->log_id = st->id;
+            }
         }
-        if (st->id) {
-            r->log_id = st->id;
+        else {
+            st->id = NULL;
+        }
+        notes = apr_table_get(r->notes, "error-notes");
+        if (r->method && migate_method_forbidden(r->method,
+                                                 strlen(r->method))) {
+            migate_verdict_refuse(r, MIGATE_R_METHOD, 0, MIGATE_B_METHOD,
+                                  apr_psprintf(r->pool, "status %d",
+                                               r->status));
+        }
+        else {
+            migate_verdict_refuse(r, MIGATE_R_PROTOCOL, 0,
+                                  MIGATE_B_PROTOCOL,
+                                  apr_psprintf(r->pool, "status %d%s%s",
+                                               r->status,
+                                               notes ? ": " : "",
+                                               notes ? notes : ""));
         }
     }
-    else {
-        st->id = NULL;
-    }
-    if (!r->method || !r->the_request) {
-        why = MIGATE_R_ENCODING;
-    }
-    else if (migate_method_forbidden(r->method, strlen(r->method))) {
-        why = MIGATE_R_METHOD;
-    }
-    else if (!migate_hdr_value_ok(r->the_request, strlen(r->the_request))) {
-        why = MIGATE_R_CONTROL_CHAR;
-    }
-    else {
-        why = MIGATE_R_HEADER;
-    }
-    notes = apr_table_get(r->notes, "error-notes");
-    migate_log_block(r, why, 0, apr_psprintf(r->pool, "refused by httpd "
-                                             "(status %d)%s%s", r->status,
-                                             notes ? ": " : "",
-                                             notes ? notes : ""));
+    migate_verdict_close(r);
     return DECLINED;
 }
 
-/* After mod_proxy's fixup r->filename holds the exact URL it will send
- * to MI ("proxy:https://mi:8253/path?query"): the last place to check it. */
+/*
+ * After mod_proxy's fixup r->filename holds the exact URL it will send
+ * to MI ("proxy:https://mi:8253/path?query"), whatever mapped it:
+ * ProxyPass with or without nocanon, ProxyPassMatch, mapping=,
+ * RewriteRule [P], MergeSlashes.  The last place to make sure MI acts on
+ * the path the gate decided on: the scheme must be TLS, the path
+ * canonical as it will be sent, and the always-enforced checks must
+ * pass on it.
+ */
 int migate_fixups(request_rec *r)
 {
     migate_srv_conf *sc = migate_srv(r->server);
     migate_request_t rq;
+    migate_verdict_t v;
     migate_reason_e why;
-    const char *url, *p, *q;
+    const char *url, *p;
+    int tls_mode;
 
     if (!migate_cfg_enabled(sc) || !r->proxyreq || !r->filename
         || strncmp(r->filename, "proxy:", 6) != 0) {
         return DECLINED;
     }
     url = r->filename + 6;
-    if (!strncasecmp(url, "http://", 7)
-        && migate_cfg_backend_tls(sc) != MIGATE_TLS_OFF) {
-        if (migate_cfg_backend_tls(sc) == MIGATE_TLS_AUDIT) {
-            migate_log_block(r, MIGATE_R_BACKEND_PLAIN, 1, url);
+    tls_mode = migate_cfg_backend_tls(sc);
+    if (tls_mode != MIGATE_TLS_OFF && !migate_url_is_tls(url)) {
+        if (tls_mode == MIGATE_TLS_AUDIT) {
+            migate_verdict_refuse(r, MIGATE_R_BACKEND_PLAIN, 1,
+                                  MIGATE_B_BACKEND_PLAIN, url);
         }
         else {
-            return refuse(r, sc, MIGATE_R_BACKEND_PLAIN, url);
+            return refuse(r, sc, MIGATE_R_BACKEND_PLAIN,
+                          MIGATE_B_BACKEND_PLAIN, url);
         }
+    }
+    if (!strncasecmp(url, "unix:", 5) && (p = strchr(url, '|')) != NULL) {
+        url = p + 1;
     }
     p = strstr(url, "://");
     if (!p) {
-        return DECLINED;
+        return refuse(r, sc, MIGATE_R_ENCODING, MIGATE_B_CANONICAL_PATH,
+                      apr_pstrcat(r->pool, "backend target ", url, NULL));
     }
     p += 3;
     p += strcspn(p, "/?");
-    if (*p != '/') {
-        p = "/";
-    }
-    memset(&rq, 0, sizeof(rq));
-    rq.method = r->method;
-    rq.method_len = strlen(r->method);
-    rq.path = p;
-    q = strchr(p, '?');
-    rq.path_len = q ? (size_t)(q - p) : strlen(p);
-    rq.query = q ? q + 1 : NULL;
-    rq.query_len = q ? strlen(q + 1) : 0;
-    why = migate_policy_check_backend(sc->policy, &rq, r->pool);
+    split_target(*p == '/' ? p : apr_pstrcat(r->pool, "/", p, NULL),
+                 r->method, &rq);
+    why = migate_policy_check_sent(sc->policy, &rq, r->pool, &v);
     if (why != MIGATE_PASS) {
-        return refuse(r, sc, why, apr_pstrcat(r->pool, "backend target ",
-                                              url, NULL));
+        return refuse(r, sc, why, v.rule,
+                      apr_pstrcat(r->pool, "backend target ", url, NULL));
     }
     return DECLINED;
 }

@@ -134,7 +134,8 @@ static const char *const builtin_deny[] = {
  * denies follow them as "builtin:/management", ... */
 static const char *const builtin_names[MIGATE_B__COUNT] = {
     "builtin:method", "builtin:canonical-path", "builtin:services",
-    "builtin:service-metadata", "builtin:default-deny",
+    "builtin:service-metadata", "builtin:default-deny", "builtin:header",
+    "builtin:protocol", "builtin:backend-plain", "builtin:backend-tls",
 };
 
 /* ---------------------------------------------------------------- */
@@ -1057,6 +1058,11 @@ migate_policy *migate_policy_make(apr_pool_t *p)
                                                builtin_deny[i], NULL)));
     }
     return pol;
+}
+
+const char *migate_builtin_name(migate_builtin_e b)
+{
+    return (int)b >= 0 && b < MIGATE_B__COUNT ? builtin_names[b] : NULL;
 }
 
 int migate_policy_rule_count(const migate_policy *pol)

@@ -60,8 +60,15 @@ typedef enum {
     MIGATE_B_SERVICES,          /* "builtin:services"                      */
     MIGATE_B_SERVICE_METADATA,  /* "builtin:service-metadata"              */
     MIGATE_B_DEFAULT_DENY,      /* "builtin:default-deny": no rule allows  */
+    MIGATE_B_HEADER,            /* "builtin:header": header checks         */
+    MIGATE_B_PROTOCOL,          /* "builtin:protocol": httpd's core refused */
+    MIGATE_B_BACKEND_PLAIN,     /* "builtin:backend-plain"                 */
+    MIGATE_B_BACKEND_TLS,       /* "builtin:backend-tls"                   */
     MIGATE_B__COUNT
 } migate_builtin_e;
+
+/* "builtin:..." of a migate_builtin_e. */
+const char *migate_builtin_name(migate_builtin_e b);
 
 /* How many rule indexes the policy has, and the name of one ("file:line"
  * or "builtin:..."), NULL when out of range. */

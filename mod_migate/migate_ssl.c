@@ -40,23 +40,31 @@
 #include "migate_ssl.h"
 #include "migate_tls.h"
 
-/* Set on the backend connection once its one refusal line is written,
- * and on the request it served when the session was refused. */
+#include <openssl/err.h>
+
+/* Set on a backend connection whose session the gate refused. */
 #define NOTE_REFUSED "migate-backend-tls-refused"
 
 /*
  * The request being handled by this thread.  A backend connection has no
  * request of its own, but mod_proxy connects and shakes hands inside the
- * handler of the request it serves, on the same thread: this is how the
- * refusal line gets that request's id.
+ * handler of the request it serves, on the same thread (the handler hook
+ * below sets it before mod_proxy's handler runs, a pool cleanup of the
+ * request clears it): this is how a refusal reaches that request's
+ * verdict.  The invariant holds for mod_proxy_http and
+ * mod_proxy_wstunnel, which connect inside the handler; a connection
+ * made outside any request (mod_proxy_hcheck's probes, on the watchdog
+ * thread) finds no request here and is judged on its own.
  */
 static __thread request_rec *current;
 
-/* mod_ssl's verify callback of a context we wrapped, kept with the
- * context so that ours can run it first. */
+/* mod_ssl's callbacks of a context we wrapped, kept with the context so
+ * that ours can run them first. */
 typedef int (*verify_fn)(int, X509_STORE_CTX *);
+typedef void (*info_fn)(const SSL *, int, int);
 typedef struct {
     verify_fn inner;
+    info_fn inner_info;
 } migate_verify_wrap;
 
 static int wrap_idx = -1;
@@ -79,10 +87,21 @@ int migate_ssl_remember_request(request_rec *r)
     return DECLINED;
 }
 
+/* The request backend connection c serves, or NULL. */
+static request_rec *backend_request(const conn_rec *c)
+{
+    (void)c;
+    /* The thread's request is the one mod_proxy is handling: it is a
+     * proxy request (migate_ssl_remember_request keeps no other). */
+    AP_DEBUG_ASSERT(current == NULL || current->proxyreq);
+    return current;
+}
+
 /* The server whose policy applies to backend connection c. */
 static server_rec *backend_server(const conn_rec *c)
 {
-    return current ? current->server : c->base_server;
+    request_rec *r = backend_request(c);
+    return r ? r->server : c->base_server;
 }
 
 /* The name MI's certificate must carry: the one mod_proxy connected to
@@ -93,33 +112,30 @@ static const char *backend_host(const conn_rec *c)
 {
     const char *host = apr_table_get(c->notes, "proxy-request-hostname");
 
-    if (host == NULL && current == NULL) {
+    if (host == NULL && backend_request(c) == NULL) {
         return migate_tls_host_unchecked;
     }
     return host;
 }
 
-/* Write the one refusal line of a backend connection. */
-static void log_refusal(conn_rec *c, const char *detail, int reported)
+/* Record the refusal of a backend session, once per connection: in the
+ * verdict of the request it serves, or as a line of its own. */
+static void refuse_session(conn_rec *c, const char *detail, int reported)
 {
+    request_rec *r = backend_request(c);
+
     if (apr_table_get(c->notes, NOTE_REFUSED)) {
         return;
     }
     apr_table_setn(c->notes, NOTE_REFUSED, "1");
-    if (current) {
-        if (!reported) {
-            apr_table_setn(current->notes, NOTE_REFUSED, "1");
-        }
-        migate_log_block(current, MIGATE_R_BACKEND_TLS, reported, detail);
-        return;
+    detail = apr_pstrdup(r ? r->pool : c->pool, detail);
+    if (r) {
+        migate_verdict_refuse(r, MIGATE_R_BACKEND_TLS, reported,
+                              MIGATE_B_BACKEND_TLS, detail);
     }
-    /* No request (a health check, say): the same line, without id. */
-    ap_log_cerror(APLOG_MARK, APLOG_WARNING, 0, c,
-                  "MIGATE0010: blocked reason=%s id=- method=- path=\"-\" "
-                  "detail=\"%s\"%s",
-                  migate_reason_name(MIGATE_R_BACKEND_TLS),
-                  migate_log_escape(c->pool, detail, strlen(detail), 512),
-                  reported ? " action=report" : "");
+    else {
+        migate_log_conn_refusal(c, reported, detail);
+    }
 }
 
 /* ------------------------------------------------------------------ */
@@ -168,11 +184,50 @@ static int migate_verify(int ok, X509_STORE_CTX *store)
     if (why == NULL) {
         return 1;
     }
-    log_refusal(c, why, 0);
+    refuse_session(c, why, 0);
     if (X509_STORE_CTX_get_error(store) == X509_V_OK) {
         X509_STORE_CTX_set_error(store, X509_V_ERR_APPLICATION_VERIFICATION);
     }
     return 0;
+}
+
+/*
+ * OpenSSL itself ends a handshake the forced policy leaves no way
+ * through (no shared suite or protocol, an alert from MI) before any
+ * verdict of ours: mod_ssl logs why at level info only and mod_proxy
+ * answers 500.  A fatal alert during the handshake, sent or received,
+ * is such a refusal: it is recorded with OpenSSL's reason, so that the
+ * request gets its 502 and its backend-tls line at the default level.
+ */
+static void migate_info(const SSL *ssl, int where, int ret)
+{
+    SSL_CTX *ctx = SSL_get_SSL_CTX(ssl);
+    migate_verify_wrap *wrap = ctx ? SSL_CTX_get_ex_data(ctx, wrap_idx)
+                                   : NULL;
+    conn_rec *c = SSL_get_app_data(ssl);
+    unsigned long e;
+    char buf[256];
+
+    if (wrap && wrap->inner_info) {
+        wrap->inner_info(ssl, where, ret);
+    }
+    if (c == NULL || !(where & SSL_CB_ALERT) || SSL_is_init_finished(ssl)
+        || (ret >> 8) != SSL3_AL_FATAL) {
+        return;
+    }
+    e = ERR_peek_last_error();
+    if (e && ERR_reason_error_string(e)) {
+        apr_snprintf(buf, sizeof(buf), "%s (alert %s %s)",
+                     ERR_reason_error_string(e),
+                     (where & SSL_CB_READ) ? "from MI:" : "sent:",
+                     SSL_alert_desc_string_long(ret));
+    }
+    else {
+        apr_snprintf(buf, sizeof(buf), "alert %s %s",
+                     (where & SSL_CB_READ) ? "from MI:" : "sent:",
+                     SSL_alert_desc_string_long(ret));
+    }
+    refuse_session(c, buf, 0);
 }
 
 /* ------------------------------------------------------------------ */
@@ -213,6 +268,7 @@ int migate_ssl_init_server(server_rec *s, apr_pool_t *p, int is_proxy,
     if (cb != migate_verify) {
         wrap = apr_pcalloc(p, sizeof(*wrap));
         wrap->inner = cb;
+        wrap->inner_info = SSL_CTX_get_info_callback(ctx);
         if (!SSL_CTX_set_ex_data(ctx, wrap_idx, wrap)) {
             ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, s,
                          "MIGATE0024: cannot attach the backend TLS verify "
@@ -227,6 +283,7 @@ int migate_ssl_init_server(server_rec *s, apr_pool_t *p, int is_proxy,
         }
         SSL_CTX_set_verify(ctx, SSL_CTX_get_verify_mode(ctx)
                                 | SSL_VERIFY_PEER, migate_verify);
+        SSL_CTX_set_info_callback(ctx, migate_info);
     }
 
     /* The first pass of a start only checks the configuration; say it
@@ -264,10 +321,10 @@ int migate_ssl_proxy_post_handshake(conn_rec *c, SSL *ssl)
         return OK;
     }
     if (mode == MIGATE_TLS_AUDIT) {
-        log_refusal(c, why, 1);
+        refuse_session(c, why, 1);
         return OK;
     }
-    log_refusal(c, why, 0);
+    refuse_session(c, why, 0);
     /* Any value but OK/DECLINED makes mod_ssl shut the connection down
      * and fail it as a bad gateway. */
     return HTTP_BAD_GATEWAY;
@@ -280,8 +337,14 @@ int migate_ssl_proxy_post_handshake(conn_rec *c, SSL *ssl)
  */
 int migate_ssl_request_status(int *status, request_rec *r)
 {
-    if (*status == HTTP_INTERNAL_SERVER_ERROR
-        && apr_table_get(r->notes, NOTE_REFUSED)) {
+    const migate_verdict_rec *v;
+
+    if (*status != HTTP_INTERNAL_SERVER_ERROR
+        || !migate_cfg_enabled(migate_srv(r->server))) {
+        return DECLINED;
+    }
+    v = migate_verdict(r);
+    if (v->reason == MIGATE_R_BACKEND_TLS && !v->reported) {
         *status = HTTP_BAD_GATEWAY;
         r->status_line = NULL;
     }
@@ -290,26 +353,6 @@ int migate_ssl_request_status(int *status, request_rec *r)
 
 /* ------------------------------------------------------------------ */
 /* The configuration test                                             */
-
-/*
- * Whether a mod_proxy target reaches MI over TLS.  "balancer://" is
- * judged by its members, "unix:/path|scheme://" by the scheme after the
- * bar, and "!" (ProxyPass /x !) is no target.
- */
-static int target_is_tls(const char *url)
-{
-    const char *bar;
-
-    if (url == NULL || *url == '\0' || strcmp(url, "!") == 0) {
-        return 1;
-    }
-    if (!strncasecmp(url, "unix:", 5) && (bar = strchr(url, '|')) != NULL) {
-        url = bar + 1;
-    }
-    return !strncasecmp(url, "https://", 8) || !strncasecmp(url, "wss://", 6)
-        || !strncasecmp(url, "h2://", 5)
-        || !strncasecmp(url, "balancer://", 11);
-}
 
 static const char *worker_name(const proxy_worker *w)
 {
@@ -381,7 +424,9 @@ static void check_target(backend_walk *w, const char *what, const char *url)
 {
     const char *key;
 
-    if (target_is_tls(url)) {
+    /* "!" (ProxyPass /x !) and an empty name are no target. */
+    if (url == NULL || *url == '\0' || !strcmp(url, "!")
+        || migate_url_is_tls(url)) {
         return;
     }
     key = target_key(w->p, url);

@@ -17,8 +17,6 @@
 APR_DECLARE_EXTERNAL_HOOK(ssl, SSL, int, init_server,
                           (server_rec *s, apr_pool_t *p, int is_proxy,
                            SSL_CTX *ctx))
-APR_DECLARE_EXTERNAL_HOOK(ssl, SSL, int, pre_handshake,
-                          (conn_rec *c, SSL *ssl, int is_proxy))
 APR_DECLARE_EXTERNAL_HOOK(ssl, SSL, int, proxy_post_handshake,
                           (conn_rec *c, SSL *ssl))
 

@@ -38,11 +38,6 @@
 #define MIGATE_MIN_SLOTS      64
 #define MIGATE_TIME_FORMAT    "%A, %d-%b-%Y %H:%M:%S %Z"
 
-/* The note that says this request was counted as passed: a later
- * refusal (the backend check in fixups, backend TLS) or report line
- * moves it out of "passed", so each request is in one class only. */
-#define MIGATE_NOTE_PASSED    "migate-counted-pass"
-
 typedef struct {
     char key[MIGATE_KEY_LEN];   /* which server owns the slot, "" = free */
     apr_uint64_t passed;
@@ -294,48 +289,33 @@ int migate_status_post_config(apr_pool_t *pconf, server_rec *s)
     return OK;
 }
 
-void migate_status_child_init(apr_pool_t *p, server_rec *s)
-{
-    /* The anonymous region is inherited through fork(); a named one
-     * (no anonymous shared memory on this system) is too, as a mapping
-     * made before the fork.  Nothing to attach. */
-    (void)p;
-    (void)s;
-}
-
 static void add(apr_uint64_t *c, apr_uint64_t v)
 {
     __atomic_fetch_add(c, v, __ATOMIC_RELAXED);
 }
 
-void migate_count(const request_rec *r, migate_reason_e reason,
-                  int reported)
+void migate_count(const server_rec *s, migate_reason_e reason,
+                  int reported, int rule)
 {
     const migate_srv_conf *sc;
-    const request_rec *r0;
     migate_slot *slot;
 
-    if (!slot_of || !r || !r->server) {
+    (void)rule;
+    if (!slot_of || !s) {
         return;
     }
-    sc = migate_srv(r->server);
+    sc = migate_srv(s);
     if (!sc || sc->index < 0 || sc->index >= nslot_of
         || !(slot = slot_of[sc->index])
         || (int)reason < 0 || reason >= MIGATE_R__COUNT) {
         return;
     }
-    r0 = migate_initial_request(r);
     if (reason == MIGATE_PASS) {
         add(&slot->passed, 1);
-        apr_table_setn(r0->notes, MIGATE_NOTE_PASSED, "1");
-        return;
     }
-    if (apr_table_get(r0->notes, MIGATE_NOTE_PASSED)) {
-        /* Passed the decision, stopped (or reported) later. */
-        apr_table_unset(r0->notes, MIGATE_NOTE_PASSED);
-        add(&slot->passed, (apr_uint64_t)-1);
+    else {
+        add(reported ? &slot->reported[reason] : &slot->refused[reason], 1);
     }
-    add(reported ? &slot->reported[reason] : &slot->refused[reason], 1);
 }
 
 /* ------------------------------------------------------------------ */

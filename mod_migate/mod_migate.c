@@ -4,6 +4,7 @@
  *
  *   migate_config.c   directives, merge rules, policy compilation
  *   migate_request.c  request ids, header checks, the gate's decision
+ *   migate_verdict.c  each request's verdict: its one line, its count
  *   migate_ssl.c      the TLS policy toward MI, through mod_ssl's hooks
  *   migate_status.c   shared counters and the migate-status handler
  *   migate_{core,path,rules,uuid,hdr,tls}.c  the pure core (no httpd)
@@ -18,6 +19,7 @@
 
 #include "migate_glue.h"
 #include "migate_ssl.h"
+#include "migate_uuid.h"
 
 static int migate_check_config(apr_pool_t *pconf, apr_pool_t *plog,
                                apr_pool_t *ptemp, server_rec *s)
@@ -39,8 +41,9 @@ static int migate_post_config(apr_pool_t *pconf, apr_pool_t *plog,
 
 static void migate_child(apr_pool_t *p, server_rec *s)
 {
-    migate_child_init(p, s);
-    migate_status_child_init(p, s);
+    (void)p;
+    (void)s;
+    migate_uuid_child_init();
 }
 
 static void migate_register_hooks(apr_pool_t *p)
@@ -72,8 +75,10 @@ static void migate_register_hooks(apr_pool_t *p)
     /* After mod_proxy's fixup has written the backend URL: the last look
      * at what MI will receive. */
     ap_hook_fixups(migate_fixups, after_proxy, NULL, APR_HOOK_LAST);
-    /* Requests httpd's core refused before post_read_request: give them
-     * an id and their "blocked" line before the access log is written. */
+    /* Close each request's verdict before the access log is written:
+     * its one "blocked" line and its one count, whichever phase refused
+     * it, and an id and a line for requests httpd's core refused before
+     * post_read_request. */
     ap_hook_log_transaction(migate_log_transaction, NULL, NULL,
                             APR_HOOK_REALLY_FIRST);
     /* SetHandler migate-status. */

@@ -38,8 +38,10 @@ static void test_value_ok(void)
         { S("caf\xc3\xa9"), 1, "UTF-8 e-acute" },
         { S("\xe2\x82\xac"), 1, "UTF-8 euro sign" },
         { S("\xe2\x80\xa7"), 1, "U+2027 (next to LS)" },
-        { S("\xe2\x80\xaa"), 1, "U+202A (after PS)" },
-        { S("\xc2\x84"), 1, "U+0084" },
+        { S("\xe2\x80\xaf"), 1, "U+202F (after the bidi controls)" },
+        { S("\xe2\x81\xa5"), 1, "U+2065" },
+        { S("\xe2\x81\xaa"), 1, "U+206A" },
+        { S("\xc2\x7f"), 0, "stray c2, then DEL" },
         { S("\xc2\xa0"), 1, "U+00A0 NBSP" },
         { S("\x80\xff\xfe"), 1, "obs-text bytes" },
         { S("\xc2"), 1, "lone c2 at end" },
@@ -60,6 +62,14 @@ static void test_value_ok(void)
         { S("x\xe2\x80\xa9y"), 0, "U+2029 PS" },
         { S("\xe2\x80\xa9"), 0, "U+2029 alone" },
         { S("\xc2\xc2\x85"), 0, "NEL after a stray c2" },
+        { S("\xc2\x80"), 0, "U+0080" },
+        { S("\xc2\x84"), 0, "U+0084" },
+        { S("a\xc2\x9b[31m"), 0, "U+009B CSI" },
+        { S("\xc2\x9f"), 0, "U+009F" },
+        { S("\xe2\x80\xaa"), 0, "U+202A LRE" },
+        { S("x\xe2\x80\xaey"), 0, "U+202E RLO" },
+        { S("\xe2\x81\xa6"), 0, "U+2066 LRI" },
+        { S("\xe2\x81\xa9"), 0, "U+2069 PDI" },
     };
     size_t i;
 
