@@ -50,5 +50,5 @@ close $fh;
 
 # A raw control byte in a header value: httpd's core refuses it before
 # the gate decides; the gate still logs the one line with an id.
-refused_ok('edge', 'GET', '/healthcare/x', 400, 'header',
+refused_ok('edge', 'GET', '/healthcare/x', 400, 'protocol',
            'ESC in a header', 'X-Note' => "a\x1b[31mb");

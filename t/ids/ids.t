@@ -69,7 +69,8 @@ sub err_since {
     my @b = blocked_since($m);
     my @acc = grep { /\tGET \/healthcare\/core / } edge_access_since($m);
     my ($id) = @b ? $b[0] =~ /\bid=($re)/ : ('');
-    ok($r->{status} == 400 && @b == 1 && $b[0] =~ /reason=header/);
+    ok($r->{status} == 400 && @b == 1
+       && $b[0] =~ /reason=protocol .*rule="builtin:protocol" detail="status 400/);
     ok(@acc == 1 && defined $id && (split /\t/, $acc[0])[1] eq $id);
 }
 
@@ -84,7 +85,7 @@ for my $spoof ($valid, 'garbage', 'x|forged|corr', '%1b[31mred',
 }
 
 # A raw ESC in the id header is refused before anything reaches MI.
-refused_ok('edge', 'GET', '/healthcare/x', 400, 'header', 'raw ESC in id',
+refused_ok('edge', 'GET', '/healthcare/x', 400, 'protocol', 'raw ESC in id',
            activityid => "$valid\x1b[2K");
 # A Unicode line separator passes httpd's core and is the gate's to refuse.
 refused_ok('edge', 'GET', '/healthcare/x', 400, 'control-char',

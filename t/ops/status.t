@@ -9,7 +9,7 @@ use MiGate::Test;
 use JSON::PP ();
 use POSIX ();
 
-plan tests => 48;
+plan tests => 49;
 
 my $CLIENTS = 4;
 
@@ -72,7 +72,7 @@ is($rep->{mode}, 'report', 'report mode shown');
 is($rep->{deny_status}, 404, 'deny status 404 shown');
 my @reasons = qw(not-allowed method hard-deny services service-metadata
                  encoding control-char dot-segment header backend-plain
-                 backend-tls);
+                 backend-tls protocol);
 is_deeply([ sort keys %{$g->{counters}{refused_by_reason}} ],
           [ sort @reasons ], 'a counter for every reason code');
 
@@ -96,7 +96,8 @@ my @gated = (
     [ 'GET',   '/management/x' ],               # hard-deny
     [ 'GET',   '/healthcare?a=%0d%0a' ],        # control-char
     [ 'GET',   '/a%2fb' ],                      # encoding
-    [ 'GET',   '/healthcare/h', 'X-Note' => "a\x1bb" ],    # header
+    [ 'GET',   '/healthcare/h', 'X-Note' => "a\x1bb" ],    # protocol
+    [ 'GET',   '/healthcare/h', 'Connection' => 'activityid' ],    # header
 );
 my @report = (
     [ 'GET',  '/healthcare/r' ],                # passed
@@ -152,9 +153,9 @@ sub delta {
 
 my %want_g = ('not-allowed' => 2, method => 2, services => 1,
               'hard-deny' => 1, 'control-char' => 1, encoding => 1,
-              header => 1);
+              header => 1, protocol => 1);
 is(delta('g', 'passed'), 4 * $CLIENTS, 'gated: passed');
-is(delta('g', 'refused'), 9 * $CLIENTS, 'gated: refused in all');
+is(delta('g', 'refused'), 10 * $CLIENTS, 'gated: refused in all');
 is(delta('g', 'reported'), 0, 'gated: nothing reported');
 for my $reason (@reasons) {
     is(delta('g', 'refused_by_reason', $reason),
