@@ -126,9 +126,11 @@ install: $(MODULE)
 #   make test-deb  builds it, runs lintian, and as root installs, enables,
 #                  configtests and purges it (t/deb/package.t)
 MAN_PAGES     := $(patsubst man/%.pod,$(BUILD)/man/%,$(wildcard man/*.pod))
-# debian/control's Build-Depends (debhelper-compat is debhelper's), the
-# package tools, and what the test needs to install and check it.
-DEB_DEPS      := debhelper dpkg-dev fakeroot apache2-ssl-dev
+# debian/control's Build-Depends (debhelper-compat is debhelper's) that
+# install-deps does not install anyway, build-essential, which
+# dpkg-buildpackage requires, and what the test needs to install and
+# check the package.
+DEB_DEPS      := build-essential debhelper dpkg-dev apache2-ssl-dev
 DEB_TEST_DEPS := lintian man-db libxml-libxml-perl libarchive-zip-perl
 
 man: $(MAN_PAGES)
