@@ -90,7 +90,10 @@ my @want = ('/etc/apache2/mods-available/migate.load',
                  glob("$top/docs/*.md")),
             (map { m{/([^/]+)\.(\d)\.pod$}; "/usr/share/man/man$2/$1.$2.gz" }
                  glob("$top/man/*.pod")));
-my @missing = grep { !$content{$_} } @want;
+# dh_compress gzips README once it is larger than 4 kB; the guides stay
+# as they are (debian/rules).
+my @missing = grep { !$content{$_} && !($_ =~ /README$/ && $content{"$_.gz"}) }
+              @want;
 is_deeply(\@missing, [], scalar(@want) . ' expected files in the package');
 my $conffiles = `dpkg-deb --info '$deb' conffiles`;
 is(join(' ', sort split /\s+/, $conffiles),
