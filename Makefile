@@ -34,7 +34,7 @@ MODULE := $(BUILD)/mod_migate.so
 comma  := ,
 
 .PHONY: all module deps unit test test-unit test-suite run install pki \
-        clean bench fuzz test-asan
+        clean bench fuzz test-asan man deb test-deb
 
 all: module
 
@@ -90,9 +90,11 @@ test: deps
 	$(MAKE) test-unit
 	$(MAKE) fuzz-smoke
 	$(MAKE) test-suite
+	$(MAKE) test-deb
 	$(MAKE) test-asan
 	$(MAKE) valgrind
-	@sh tools/test-summary $(BUILD)/test-unit.log $(BUILD)/test-suite.log
+	@sh tools/test-summary $(BUILD)/test-unit.log $(BUILD)/test-suite.log \
+	    $(BUILD)/test-deb.log
 
 run: deps
 	$(MAKE) module pki
@@ -113,6 +115,48 @@ install: $(MODULE)
 	    >$(DESTDIR)$(MODS_AVAILABLE)/migate.load
 	chmod 644 $(DESTDIR)$(MODS_AVAILABLE)/migate.load
 	install -m 644 conf/migate.conf $(DESTDIR)$(MODS_AVAILABLE)/migate.conf
+
+# ---- Debian package and man pages (debian/, man/) ----
+#
+#   make man       build/man/NAME.SECTION from every man/NAME.SECTION.pod
+#   make deb       build/libapache2-mod-migate_*.deb (with its .changes
+#                  and .buildinfo): dpkg-buildpackage runs on a copy of
+#                  the tree in build/deb-src, so that what it writes to
+#                  the parent directory lands in build/
+#   make test-deb  builds it, runs lintian, and as root installs, enables,
+#                  configtests and purges it (t/deb/package.t)
+MAN_PAGES     := $(patsubst man/%.pod,$(BUILD)/man/%,$(wildcard man/*.pod))
+# debian/control's Build-Depends (debhelper-compat is debhelper's) that
+# install-deps does not install anyway, build-essential, which
+# dpkg-buildpackage requires, and what the test needs to install and
+# check the package.
+DEB_DEPS      := build-essential debhelper dpkg-dev apache2-ssl-dev
+DEB_TEST_DEPS := lintian man-db libxml-libxml-perl libarchive-zip-perl
+
+man: $(MAN_PAGES)
+
+$(BUILD)/man/%: man/%.pod
+	@mkdir -p $(BUILD)/man
+	pod2man --utf8 --center=mod_migate --release=mod_migate \
+	    --section=$(subst .,,$(suffix $*)) --name=$(basename $*) $< $@
+
+deb:
+	@sh tools/install-deps $(DEB_DEPS)
+	rm -rf $(BUILD)/deb-src $(BUILD)/libapache2-mod-migate*_* \
+	    $(BUILD)/mod-migate_*
+	mkdir -p $(BUILD)/deb-src
+	tar --exclude=./.git --exclude=./$(BUILD) --exclude='./build-*' \
+	    --exclude=./run --exclude=./t/logs -cf - . \
+	    | tar -C $(BUILD)/deb-src -xf -
+	cd $(BUILD)/deb-src && dpkg-buildpackage -us -uc -b >../deb.log 2>&1 \
+	    || { tail -40 ../deb.log; echo "make deb: see $(BUILD)/deb.log"; \
+	         exit 1; }
+	@ls $(BUILD)/*.deb $(BUILD)/*.changes $(BUILD)/*.buildinfo
+
+test-deb:
+	@sh tools/install-deps $(DEB_DEPS) $(DEB_TEST_DEPS)
+	@mkdir -p $(BUILD)
+	@$(call TAP_LOG,MIGATE_TEST_DEB=1 prove -v t/deb/package.t,test-deb)
 
 # ---- Reliability: fuzzing, sanitizers, valgrind (docs/reliability.md) ----
 #
