@@ -7,7 +7,9 @@
 #    stands, so it must load on its own.  Blocks without one are
 #    fragments (a directive or two shown in context) and are not loaded
 #    alone.  docs/deployment.md's "A complete configuration" is one of
-#    them; t/ops/deployment.t also runs it against the stand-in MI.
+#    them; t/ops/deployment.t also runs it against the stand-in MI;
+#  - the demo's edge and stand-in MI (conf/demo/*.conf.in), filled in as
+#    tools/demo fills them in for "make run".
 #
 # And none of them closes a service it opens: a deny rule (main server or
 # vhost) that matches /services/<name> of a MiGateAllowService would win
@@ -46,7 +48,9 @@ for my $md (sort glob("$top/docs/*.md")) {
                     apache_blocks($md);
 }
 
-plan tests => 2 * @examples + $n_files + 3;
+my @demo = sort glob("$top/conf/demo/*.conf.in");
+
+plan tests => 2 * @examples + $n_files + @demo + 3;
 ok($n_files >= 3, "$n_files files in conf/examples");
 ok(@examples - $n_files >= 5,
    (@examples - $n_files) . ' complete configurations in docs/*.md');
@@ -95,6 +99,24 @@ for my $ex (@examples) {
         . "Define APACHE_LOG_DIR $dir\nDefine APACHE_RUN_DIR $dir\n"
         . "Include \"$top/conf/migate.conf\"\n"
         . "# $name\n" . with_test_pki($text, $top);
+    close $out;
+    my $res = `'$httpd' -t -f '$conf' 2>&1`;
+    ok($? == 0 && $res =~ /Syntax OK/, "$name: apache2 -t") or diag($res);
+}
+
+# The demo, with the placeholders tools/demo fills in (any other left
+# would fail the syntax check) and the module under test.
+for my $in (@demo) {
+    (my $name = $in) =~ s{^\Q$top\E/}{};
+    my $text = slurp($in);
+    my %fill = (RUN => $dir, TOP => $top, LUA => "$top/conf/mi/mi.lua",
+                USER => '');
+    $text =~ s/\@(RUN|TOP|LUA|USER)\@/$fill{$1}/g;
+    my $mod = module_under_test();
+    $text =~ s/^(LoadModule migate_module )\S+/$1"$mod"/m;
+    my $conf = "$dir/demo-" . $i++ . '.conf';
+    open my $out, '>', $conf or die $!;
+    print $out $text;
     close $out;
     my $res = `'$httpd' -t -f '$conf' 2>&1`;
     ok($? == 0 && $res =~ /Syntax OK/, "$name: apache2 -t") or diag($res);
