@@ -429,11 +429,16 @@ static const char *const never_methods[] = { "TRACE", "TRACK", "CONNECT" };
 
 #define NELTS(a) (sizeof(a) / sizeof((a)[0]))
 
+/* ServerName:port.  A ServerName without a port leaves s->port 0: the
+ * port is then the one the vhost listens on, from its first address
+ * (none for <VirtualHost *:*>, which is named without a port). */
 static const char *server_name(apr_pool_t *p, const server_rec *s)
 {
-    return apr_psprintf(p, "%s:%d",
-                        s->server_hostname ? s->server_hostname : "*",
-                        s->port);
+    const char *name = s->server_hostname ? s->server_hostname : "*";
+    unsigned port = s->port ? (unsigned)s->port
+                  : s->addrs ? (unsigned)s->addrs->host_port : 0;
+
+    return port ? apr_psprintf(p, "%s:%u", name, port) : name;
 }
 
 static const char *server_defn(apr_pool_t *p, const server_rec *s)
