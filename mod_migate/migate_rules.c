@@ -115,7 +115,7 @@ struct migate_policy {
                                    rule index (the built-in checks
                                    first, in migate_builtin_e order)  */
     int n_allow;                /* prefix, exact and regex allow rules */
-    int metadata;
+    unsigned metadata;          /* MIGATE_META_* kinds allowed         */
     int compiled;
 };
 
@@ -367,6 +367,19 @@ static apr_status_t code_cleanup(void *data)
     return APR_SUCCESS;
 }
 
+/* The one text of a PCRE2 compile error: its message and the offset in
+ * the pattern where PCRE2 stopped. */
+static const char *re_error(apr_pool_t *p, int ec, PCRE2_SIZE off)
+{
+    PCRE2_UCHAR msg[256];
+
+    if (pcre2_get_error_message(ec, msg, sizeof(msg)) < 0) {
+        apr_cpystrn((char *)msg, "unknown error", sizeof(msg));
+    }
+    return apr_psprintf(p, "regex error at offset %lu: %s",
+                        (unsigned long)off, (const char *)msg);
+}
+
 /* Compile a regex; on failure return NULL and an error text in *err.
  * The code is freed with the pool. */
 static pcre2_code *re_compile(apr_pool_t *p, const char *pattern,
@@ -379,12 +392,7 @@ static pcre2_code *re_compile(apr_pool_t *p, const char *pattern,
     code = pcre2_compile((PCRE2_SPTR)pattern, len, opts | RE_OPTS, &ec,
                          &off, NULL);
     if (!code) {
-        PCRE2_UCHAR msg[256];
-        if (pcre2_get_error_message(ec, msg, sizeof(msg)) < 0) {
-            apr_cpystrn((char *)msg, "unknown error", sizeof(msg));
-        }
-        *err = apr_psprintf(p, "regex error at offset %lu: %s",
-                            (unsigned long)off, (const char *)msg);
+        *err = re_error(p, ec, off);
         return NULL;
     }
     /* JIT is an optimisation: where it is not available the
@@ -410,12 +418,7 @@ const char *migate_rule_check(apr_pool_t *p, migate_rule_kind_e kind,
                                          PCRE2_ZERO_TERMINATED, RE_OPTS,
                                          &ec, &off, NULL);
         if (!code) {
-            PCRE2_UCHAR msg[256];
-            if (pcre2_get_error_message(ec, msg, sizeof(msg)) < 0) {
-                apr_cpystrn((char *)msg, "unknown error", sizeof(msg));
-            }
-            return apr_psprintf(p, "regex error at offset %lu: %s",
-                                (unsigned long)off, (const char *)msg);
+            return re_error(p, ec, off);
         }
         pcre2_code_free(code);
         return NULL;
@@ -433,6 +436,13 @@ const char *migate_rule_check(apr_pool_t *p, migate_rule_kind_e kind,
         unsigned char c = (unsigned char)*s;
         if (c < 0x20 || c == 0x7f) {
             return "path contains a control character";
+        }
+        if (c == '*') {
+            /* no glob: a '*' matches itself, which no one means */
+            return apr_psprintf(p, "path '%s' contains '*', which would "
+                                "match only a literal '*': for a pattern "
+                                "use a regex (MiGateAllowMatch, "
+                                "MiGateDenyMatch)", pattern);
         }
         if (c == '%' || c == '?' || c == '#' || c == ';' || c == '\\') {
             return apr_psprintf(p, "path '%s' contains '%c': rules match "
@@ -1177,7 +1187,12 @@ const char *migate_policy_service(migate_policy *pol, const char *name,
 
 void migate_policy_set_metadata(migate_policy *pol, int on)
 {
-    pol->metadata = on ? 1 : 0;
+    pol->metadata = on ? MIGATE_META_ALL : 0;
+}
+
+void migate_policy_set_metadata_kinds(migate_policy *pol, unsigned kinds)
+{
+    pol->metadata = kinds & MIGATE_META_ALL;
 }
 
 const char *migate_policy_compile(migate_policy *pol)
@@ -1206,11 +1221,52 @@ int migate_policy_allow_count(const migate_policy *pol)
 /* ---------------------------------------------------------------- */
 /* Deciding                                                          */
 
-static int is_meta_name(const char *n, size_t len)
+/* The metadata parameters MI's GET processors answer, by kind.  "xsd"
+ * stands for every name that starts with it (?xsd, ?xsd=a.xsd, ?xsd1). */
+static const struct {
+    const char *name;
+    unsigned kind;
+} meta_params[] = {
+    { "wsdl", MIGATE_META_WSDL }, { "wsdl2", MIGATE_META_WSDL2 },
+    { "info", MIGATE_META_INFO }, { "swagger.json", MIGATE_META_SWAGGER },
+    { "swagger.yaml", MIGATE_META_SWAGGER },
+    { "policy", MIGATE_META_POLICY },
+};
+
+/* The kind names of MiGateServiceMetadata, in bit order. */
+static const char *const meta_kinds[] = {
+    "wsdl", "wsdl2", "xsd", "info", "swagger", "policy",
+};
+
+unsigned migate_metadata_kind(const char *name)
 {
-    static const char *const names[] = {
-        "wsdl", "wsdl2", "info", "swagger.json", "swagger.yaml", "policy",
-    };
+    size_t i;
+
+    for (i = 0; name && i < sizeof(meta_kinds) / sizeof(meta_kinds[0]);
+         i++) {
+        if (strlen(name) == strlen(meta_kinds[i])
+            && ci_eq(name, meta_kinds[i], strlen(name))) {
+            return 1u << i;
+        }
+    }
+    return 0;
+}
+
+const char *migate_metadata_kind_name(unsigned kind)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(meta_kinds) / sizeof(meta_kinds[0]); i++) {
+        if (kind == 1u << i) {
+            return meta_kinds[i];
+        }
+    }
+    return NULL;
+}
+
+/* The kind of a query parameter name, or 0. */
+static unsigned meta_kind(const char *n, size_t len)
+{
     size_t i;
 
     /* most parameters start with none of x, w, i, s, p */
@@ -1218,21 +1274,24 @@ static int is_meta_name(const char *n, size_t len)
         return 0;
     }
     if (ci_eq(n, "xsd", 3)) {
-        return 1;
+        return MIGATE_META_XSD;
     }
-    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-        if (strlen(names[i]) == len && ci_eq(n, names[i], len)) {
-            return 1;
+    for (i = 0; i < sizeof(meta_params) / sizeof(meta_params[0]); i++) {
+        if (strlen(meta_params[i].name) == len
+            && ci_eq(n, meta_params[i].name, len)) {
+            return meta_params[i].kind;
         }
     }
     return 0;
 }
 
-/* Whether a query has a metadata parameter (name before '=', split on
- * '&'), as MI's GET processors look for them. */
-static int has_meta_query(const char *q, size_t len)
+/* The metadata kinds a query asks for (parameter names before '=',
+ * split on '&'), as MI's GET processors look for them: every one, so
+ * that a kind that is not allowed cannot hide behind one that is. */
+static unsigned meta_query_kinds(const char *q, size_t len)
 {
     const char *s = q, *end;
+    unsigned kinds = 0;
 
     if (!q) {
         return 0;
@@ -1243,15 +1302,13 @@ static int has_meta_query(const char *q, size_t len)
         const char *pe = amp ? amp : end;
         const char *eq = memchr(s, '=', (size_t)(pe - s));
         const char *ne = eq ? eq : pe;
-        if (is_meta_name(s, (size_t)(ne - s))) {
-            return 1;
-        }
+        kinds |= meta_kind(s, (size_t)(ne - s));
         if (!amp) {
             break;
         }
         s = amp + 1;
     }
-    return 0;
+    return kinds;
 }
 
 static int is_meta_method(const char *m, size_t len)
@@ -1347,6 +1404,7 @@ static migate_reason_e gate(const migate_policy *pol,
     migate_reason_e r;
     int svc_exact = 0, matched = 0, same;
     int *svc_rule;
+    unsigned kinds;
 
     *svc_ok = 0;
     v->reason = MIGATE_PASS;
@@ -1423,8 +1481,10 @@ static migate_reason_e gate(const migate_policy *pol,
     }
 
     /* 4. metadata queries: MI serves them for any service or API */
-    if (has_meta_query(q, qlen) || has_meta_query(dq, dqlen)) {
-        if (!pol->metadata || !svc_exact || !is_meta_method(method, mlen)) {
+    kinds = meta_query_kinds(q, qlen) | meta_query_kinds(dq, dqlen);
+    if (kinds) {
+        if ((kinds & ~pol->metadata) || !svc_exact
+            || !is_meta_method(method, mlen)) {
             v->rule = MIGATE_B_SERVICE_METADATA;
             return MIGATE_R_SERVICE_METADATA;
         }

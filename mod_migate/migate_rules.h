@@ -75,8 +75,26 @@ const char *migate_builtin_name(migate_builtin_e b);
 int migate_policy_rule_count(const migate_policy *pol);
 const char *migate_policy_rule_name(const migate_policy *pol, int rule);
 
-/* MiGateServiceMetadata On: metadata queries pass on exactly
- * /services/<opened name> (GET, HEAD, OPTIONS). */
+/* Metadata query kinds (MiGateServiceMetadata), one bit each. */
+#define MIGATE_META_WSDL    0x01u   /* ?wsdl                            */
+#define MIGATE_META_WSDL2   0x02u   /* ?wsdl2                           */
+#define MIGATE_META_XSD     0x04u   /* ?xsd, ?xsd=a.xsd, ?xsd1, ...     */
+#define MIGATE_META_INFO    0x08u   /* ?info                            */
+#define MIGATE_META_SWAGGER 0x10u   /* ?swagger.json, ?swagger.yaml     */
+#define MIGATE_META_POLICY  0x20u   /* ?policy                          */
+#define MIGATE_META_ALL     0x3fu
+
+/* The bit of a kind name ("wsdl", "wsdl2", "xsd", "info", "swagger",
+ * "policy"; any case), or 0 for an unknown name. */
+unsigned migate_metadata_kind(const char *name);
+/* The name of one kind bit, or NULL. */
+const char *migate_metadata_kind_name(unsigned kind);
+
+/* Metadata queries of the given kinds pass on exactly
+ * /services/<opened name> (GET, HEAD, OPTIONS); every other metadata
+ * query is refused.  _set_metadata(pol, 1) allows every kind (On),
+ * 0 none (Off). */
+void migate_policy_set_metadata_kinds(migate_policy *pol, unsigned kinds);
 void migate_policy_set_metadata(migate_policy *pol, int on);
 
 /* Build the lookup structures (trie, combined JIT regexes).  Call once,

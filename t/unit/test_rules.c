@@ -7,6 +7,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -18,10 +19,10 @@
 #include "tap.h"
 #include "migate_rules.h"
 
-enum { P_MAIN, P_META, P_ROOT, P_SVC, P_EMPTY, P__N };
+enum { P_MAIN, P_META, P_ROOT, P_SVC, P_EMPTY, P_KINDS, P__N };
 
 static const char *const pol_names[P__N] = {
-    "main", "meta", "root", "svc", "empty"
+    "main", "meta", "root", "svc", "empty", "kinds"
 };
 
 #define PASS MIGATE_PASS
@@ -245,6 +246,27 @@ static const req_case cases[] = {
     { P_META, "GET", "/services/foo?wsdl", SV, 0 },
     { P_META, "GET", "/api/x?wsdl", SM, 0 },
     { P_META, "GET", "/services/Foo", PASS, 0 },
+    /* metadata queries, only some kinds ("wsdl xsd") */
+    { P_KINDS, "GET", "/services/Foo?wsdl", PASS, 0 },
+    { P_KINDS, "GET", "/services/Foo?WSDL", PASS, 0 },
+    { P_KINDS, "HEAD", "/services/Foo?xsd=a.xsd", PASS, 0 },
+    { P_KINDS, "GET", "/services/Foo?XSD1", PASS, 0 },
+    { P_KINDS, "GET", "/services/Foo?wsdl&xsd=1", PASS, 0 },
+    { P_KINDS, "GET", "/services/Foo?%77sdl", PASS, 0 },
+    { P_KINDS, "GET", "/services/Foo?wsdl2", SM, 0 },
+    { P_KINDS, "GET", "/services/Foo?info", SM, 0 },
+    { P_KINDS, "GET", "/services/Foo?%69nfo", SM, 0 },
+    { P_KINDS, "GET", "/services/Foo?INFO", SM, 0 },
+    { P_KINDS, "GET", "/services/Foo?a=1&info", SM, 0 },
+    { P_KINDS, "GET", "/services/Foo?wsdl&info", SM, 0 },
+    { P_KINDS, "GET", "/services/Foo?info&wsdl", SM, 0 },
+    { P_KINDS, "GET", "/services/Foo?swagger.json", SM, 0 },
+    { P_KINDS, "GET", "/services/Foo?Swagger.yaml", SM, 0 },
+    { P_KINDS, "GET", "/services/Foo?policy", SM, 0 },
+    { P_KINDS, "POST", "/services/Foo?wsdl", SM, 0 },
+    { P_KINDS, "GET", "/services/Foo/op?wsdl", SM, 0 },
+    { P_KINDS, "GET", "/api/x?wsdl", SM, 0 },
+    { P_KINDS, "GET", "/services/Foo?a=info", PASS, 0 },
     /* allow "/": the always-enforced part still holds */
     { P_ROOT, "GET", "/", PASS, 0 },
     { P_ROOT, "GET", "/anything/x", PASS, 0 },
@@ -312,7 +334,7 @@ static migate_methods_t mset(const char *list)
     return m;
 }
 
-static migate_policy *build_main(apr_pool_t *p, int metadata)
+static migate_policy *build_main(apr_pool_t *p, unsigned metadata)
 {
     migate_policy *pol = migate_policy_make(p);
 
@@ -348,7 +370,7 @@ static migate_policy *build_main(apr_pool_t *p, int metadata)
     must(migate_policy_service(pol, "Foo", NULL), "Foo");
     must(migate_policy_service(pol, "Baz_2", NULL), "Baz_2");
     must(migate_policy_service(pol, "Foo", NULL), "Foo again");
-    migate_policy_set_metadata(pol, metadata);
+    migate_policy_set_metadata_kinds(pol, metadata);
     must(migate_policy_compile(pol), "compile");
     return pol;
 }
@@ -543,6 +565,8 @@ static void test_checks(apr_pool_t *p)
         { MIGATE_RULE_EXACT, "/a\x01", "control" },
         { MIGATE_RULE_EXACT, "/a\x7f", "control" },
         { MIGATE_RULE_PREFIX, "/a//b", "'//'" },
+        { MIGATE_RULE_PREFIX, "/api/*", "MiGateAllowMatch" },
+        { MIGATE_RULE_EXACT, "/a*b", "literal '*'" },
         { MIGATE_RULE_PREFIX, "//", "'//'" },
         { MIGATE_RULE_PREFIX, "/a/./b", "segment" },
         { MIGATE_RULE_PREFIX, "/a/..", "segment" },
@@ -601,6 +625,37 @@ static void test_checks(apr_pool_t *p)
     longname[128] = 'a';
     longname[129] = '\0';
     ok(migate_service_name_check(p, longname) != NULL, "129 chars refused");
+}
+
+/* MiGateServiceMetadata kind names: one bit each, any case, and back. */
+static void test_metadata_kinds(void)
+{
+    static const struct {
+        const char *name;
+        unsigned kind;
+    } k[] = {
+        { "wsdl", MIGATE_META_WSDL }, { "WSDL2", MIGATE_META_WSDL2 },
+        { "xsd", MIGATE_META_XSD }, { "Info", MIGATE_META_INFO },
+        { "swagger", MIGATE_META_SWAGGER }, { "policy", MIGATE_META_POLICY },
+        { "swagger.json", 0 }, { "wsd", 0 }, { "On", 0 }, { "", 0 },
+        { "xsd1", 0 },
+    };
+    unsigned all = 0;
+    size_t i;
+
+    for (i = 0; i < sizeof(k) / sizeof(k[0]); i++) {
+        unsigned got = migate_metadata_kind(k[i].name);
+        is_int((int)got, (int)k[i].kind, "metadata kind '%s'", k[i].name);
+        if (got) {
+            const char *n = migate_metadata_kind_name(got);
+            ok(n && !strcasecmp(n, k[i].name), "kind name of '%s'",
+               k[i].name);
+            all |= got;
+        }
+    }
+    is_int((int)all, (int)MIGATE_META_ALL, "six kinds make up all");
+    ok(migate_metadata_kind_name(MIGATE_META_ALL) == NULL,
+       "no name for a set");
 }
 
 static void test_build(apr_pool_t *p, migate_policy **pols)
@@ -943,7 +998,8 @@ int main(void)
     apr_pool_create(&scratch, p);
 
     pols[P_MAIN] = build_main(p, 0);
-    pols[P_META] = build_main(p, 1);
+    pols[P_META] = build_main(p, MIGATE_META_ALL);
+    pols[P_KINDS] = build_main(p, MIGATE_META_WSDL | MIGATE_META_XSD);
     pols[P_ROOT] = migate_policy_make(p);
     must(migate_policy_allow(pols[P_ROOT], MIGATE_RULE_PREFIX, "/", 0, NULL),
          "root");
@@ -959,6 +1015,7 @@ int main(void)
     test_backend(pols, scratch);
     test_rule_names(scratch);
     test_checks(scratch);
+    test_metadata_kinds();
     test_build(scratch, pols);
     test_random(p, 10, 5000, 3);
     test_random(p, 1000, 5000, 40);
