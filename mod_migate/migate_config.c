@@ -4,6 +4,7 @@
  * (each validates fully and names itself in its error), the getters that
  * resolve defaults, and the compilation of each gated server's policy.
  */
+#include <stdarg.h>
 #include <string.h>
 
 #include "httpd.h"
@@ -14,6 +15,30 @@
 
 #include "migate_glue.h"
 #include "migate_uuid.h"
+
+/* ------------------------------------------------------------------ */
+/* Defaults                                                           */
+
+/*
+ * The defaults of SPEC "Directives", in one place (mod_h2's defconf):
+ * a field no server in the chain set keeps its unset sentinel through
+ * the merge, and the getters below answer the value from this table.
+ * Fields that are lists (rules, trusted proxies) default to empty.
+ */
+static const migate_srv_conf defconf = {
+    .enabled = 0,                       /* MiGate Off                   */
+    .report = 0,                        /* MiGateMode enforce           */
+    .deny_status = HTTP_FORBIDDEN,      /* MiGateDenyStatus 403         */
+    .metadata = 0,                      /* MiGateServiceMetadata Off    */
+    .request_id = 1,                    /* MiGateRequestId On           */
+    .id_header = "activityid",          /* MiGateRequestIdHeader        */
+    .id_version = 4,                    /* MiGateRequestIdVersion 4     */
+    .resp_header = "",                  /* MiGateResponseIdHeader Off   */
+    .backend_tls = MIGATE_TLS_STRICT,   /* MiGateBackendTLS strict      */
+};
+
+#define CFG_INT(sc, f) ((sc)->f != MIGATE_UNSET ? (sc)->f : defconf.f)
+#define CFG_PTR(sc, f) ((sc)->f != NULL ? (sc)->f : defconf.f)
 
 /* ------------------------------------------------------------------ */
 /* Creation and merge                                                 */
@@ -55,11 +80,15 @@ void *migate_merge_srv(apr_pool_t *p, void *basev, void *addv)
     sc->id_header = MERGE_PTR(id_header);
     sc->id_version = MERGE_INT(id_version);
     sc->resp_header = MERGE_PTR(resp_header);
-    sc->trusted = MERGE_PTR(trusted);
+    /* the list and its text travel together */
+    sc->trusted = add->trusted ? add->trusted : base->trusted;
+    sc->trusted_text = add->trusted ? add->trusted_text : base->trusted_text;
     sc->backend_tls = MERGE_INT(backend_tls);
     sc->allow = add->allow->nelts ? add->allow : base->allow;
     sc->warn_allow_root = add->allow->nelts ? add->warn_allow_root
                                             : base->warn_allow_root;
+    sc->dropped_allow = add->allow->nelts && base->allow->nelts
+                        ? base->allow : NULL;
     sc->deny = apr_array_append(p, base->deny, add->deny);
     sc->index = -1;
     return sc;
@@ -70,48 +99,49 @@ void *migate_merge_srv(apr_pool_t *p, void *basev, void *addv)
 
 int migate_cfg_enabled(const migate_srv_conf *sc)
 {
-    return sc->enabled == 1;
+    return CFG_INT(sc, enabled) == 1;
 }
 
 int migate_cfg_report(const migate_srv_conf *sc)
 {
-    return sc->report == 1;
+    return CFG_INT(sc, report) == 1;
 }
 
 int migate_cfg_deny_status(const migate_srv_conf *sc)
 {
-    return sc->deny_status == MIGATE_UNSET ? HTTP_FORBIDDEN : sc->deny_status;
+    return CFG_INT(sc, deny_status);
 }
 
 int migate_cfg_metadata(const migate_srv_conf *sc)
 {
-    return sc->metadata == 1;
+    return CFG_INT(sc, metadata);
 }
 
 int migate_cfg_request_id(const migate_srv_conf *sc)
 {
-    return sc->request_id != 0;
+    return CFG_INT(sc, request_id) != 0;
 }
 
 const char *migate_cfg_id_header(const migate_srv_conf *sc)
 {
-    return sc->id_header ? sc->id_header : "activityid";
+    return CFG_PTR(sc, id_header);
 }
 
 int migate_cfg_id_version(const migate_srv_conf *sc)
 {
-    return sc->id_version == MIGATE_UNSET ? 4 : sc->id_version;
+    return CFG_INT(sc, id_version);
 }
 
 const char *migate_cfg_resp_header(const migate_srv_conf *sc)
 {
-    return (sc->resp_header && *sc->resp_header) ? sc->resp_header : NULL;
+    const char *h = CFG_PTR(sc, resp_header);
+
+    return *h ? h : NULL;
 }
 
 int migate_cfg_backend_tls(const migate_srv_conf *sc)
 {
-    return sc->backend_tls == MIGATE_UNSET ? MIGATE_TLS_STRICT
-                                           : sc->backend_tls;
+    return CFG_INT(sc, backend_tls);
 }
 
 int migate_cfg_trusted(const migate_srv_conf *sc, const char *ip)
@@ -126,12 +156,19 @@ int migate_cfg_trusted(const migate_srv_conf *sc, const char *ip)
 /* ------------------------------------------------------------------ */
 /* Directive setters                                                  */
 
-static const char *err(cmd_parms *cmd, const char *fmt, const char *arg,
-                       const char *why)
+/* Every setter's error: httpd prefixes file and line, this names the
+ * directive, the text says what is wrong with the value. */
+static const char *err(cmd_parms *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static const char *err(cmd_parms *cmd, const char *fmt, ...)
 {
-    /* httpd prefixes file and line; we add the directive and the value. */
-    return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name,
-                        apr_psprintf(cmd->pool, fmt, arg, why));
+    va_list ap;
+    const char *msg;
+
+    va_start(ap, fmt);
+    msg = apr_pvsprintf(cmd->pool, fmt, ap);
+    va_end(ap);
+    return apr_pstrcat(cmd->pool, cmd->cmd->name, ": ", msg, NULL);
 }
 
 static const char *check_ctx(cmd_parms *cmd)
@@ -173,7 +210,6 @@ static const migate_word tls_modes[] = {
 /* Not const: command_rec carries its data as void *. */
 #define CHOICE(f, w, e) { APR_OFFSETOF(migate_srv_conf, f), w, e }
 static migate_choice c_enabled = CHOICE(enabled, on_off, "On or Off");
-static migate_choice c_metadata = CHOICE(metadata, on_off, "On or Off");
 static migate_choice c_request_id = CHOICE(request_id, on_off, "On or Off");
 static migate_choice c_mode = CHOICE(report, modes, "enforce or report");
 static migate_choice c_status = CHOICE(deny_status, statuses, "403 or 404");
@@ -197,8 +233,48 @@ static const char *set_choice(cmd_parms *cmd, void *dc, const char *arg)
             return NULL;
         }
     }
-    return apr_psprintf(cmd->pool, "%s: '%s' is not allowed: use %s",
-                        cmd->cmd->name, arg, ch->expected);
+    return err(cmd, "'%s' is not allowed: use %s", arg, ch->expected);
+}
+
+/* MiGateServiceMetadata On | Off | kind [kind ...] */
+static const char *set_metadata(cmd_parms *cmd, void *dc, int argc,
+                                char *const argv[])
+{
+    migate_srv_conf *sc = migate_srv(cmd->server);
+    const char *e = check_ctx(cmd);
+    unsigned kinds = 0;
+    int i;
+
+    (void)dc;
+    if (e) {
+        return e;
+    }
+    if (argc == 0) {
+        return err(cmd, "takes On, Off, or a list of kinds (wsdl wsdl2 "
+                   "xsd info swagger policy)");
+    }
+    if (argc == 1 && !strcasecmp(argv[0], "On")) {
+        sc->metadata = (int)MIGATE_META_ALL;
+        return NULL;
+    }
+    if (argc == 1 && !strcasecmp(argv[0], "Off")) {
+        sc->metadata = 0;
+        return NULL;
+    }
+    for (i = 0; i < argc; i++) {
+        unsigned k = migate_metadata_kind(argv[i]);
+        if (!k) {
+            return err(cmd, "unknown kind '%s': use On, Off, or kinds "
+                       "among wsdl wsdl2 xsd info swagger policy%s",
+                       argv[i],
+                       (!strcasecmp(argv[i], "On")
+                        || !strcasecmp(argv[i], "Off"))
+                       ? " (On and Off stand alone)" : "");
+        }
+        kinds |= k;
+    }
+    sc->metadata = (int)kinds;
+    return NULL;
 }
 
 /* Keep a rule as written, with the file and line that name it in
@@ -238,8 +314,8 @@ static const char *add_allow(cmd_parms *cmd, void *dc, const char *a1,
 
         why = migate_methods_parse(a1, &methods, &bad, &bad_len);
         if (why) {
-            return apr_psprintf(cmd->pool, "%s: method '%.*s' in '%s': %s",
-                                cmd->cmd->name, (int)bad_len, bad, a1, why);
+            return err(cmd, "method '%.*s' in '%s': %s", (int)bad_len, bad,
+                       a1, why);
         }
     }
     why = migate_rule_check(cmd->pool, kind, pattern);
@@ -302,17 +378,49 @@ static int is_token(const char *s)
     return 1;
 }
 
+/*
+ * Header names the request id must never be written into: framing and
+ * hop-by-hop headers (overwriting them desynchronises httpd, mod_proxy
+ * and MI), credentials and cookies (the id would replace the client's),
+ * and the forwarded headers the gate itself owns toward MI.  Any case;
+ * an entry ending in '-' stands for every name that starts with it.
+ */
+static const char *const reserved_headers[] = {
+    "Host", "Content-Length", "Transfer-Encoding", "Connection", "Upgrade",
+    "TE", "Trailer", "Keep-Alive", "Proxy-", "Set-Cookie", "Cookie",
+    "Authorization", "X-Forwarded-", "Forwarded", "X-Real-IP",
+};
+
+/* NULL, or why arg cannot carry the request id. */
+static const char *header_name_check(cmd_parms *cmd, const char *arg)
+{
+    size_t i;
+
+    if (!is_token(arg)) {
+        return err(cmd, "'%s' is not a valid header name", arg);
+    }
+    for (i = 0; i < sizeof(reserved_headers) / sizeof(*reserved_headers);
+         i++) {
+        const char *h = reserved_headers[i];
+        size_t n = strlen(h);
+        int prefix = h[n - 1] == '-';
+
+        if (prefix ? !strncasecmp(arg, h, n) : !strcasecmp(arg, h)) {
+            return err(cmd, "'%s': the request id may not overwrite %s%s",
+                       arg, h, prefix ? "* headers" : "");
+        }
+    }
+    return NULL;
+}
+
 static const char *set_id_header(cmd_parms *cmd, void *dc, const char *arg)
 {
     migate_srv_conf *sc = migate_srv(cmd->server);
     const char *e = check_ctx(cmd);
 
     (void)dc;
-    if (e) {
+    if (e || (e = header_name_check(cmd, arg)) != NULL) {
         return e;
-    }
-    if (!is_token(arg)) {
-        return err(cmd, "'%s'%s", arg, " is not a valid header name");
     }
     sc->id_header = arg;
     return NULL;
@@ -332,9 +440,8 @@ static const char *set_resp_header(cmd_parms *cmd, void *dc,
         sc->resp_header = "";
         return NULL;
     }
-    if (!is_token(arg)) {
-        return err(cmd, "'%s'%s", arg,
-                   " is not a valid header name (or Off)");
+    if ((e = header_name_check(cmd, arg)) != NULL) {
+        return e;
     }
     sc->resp_header = arg;
     return NULL;
@@ -356,8 +463,10 @@ static const char *add_trusted(cmd_parms *cmd, void *dc, const char *arg)
     }
     if (!sc->trusted) {
         sc->trusted = apr_array_make(cmd->pool, 4, sizeof(migate_cidr *));
+        sc->trusted_text = apr_array_make(cmd->pool, 4, sizeof(char *));
     }
     *(migate_cidr **)apr_array_push(sc->trusted) = net;
+    *(const char **)apr_array_push(sc->trusted_text) = arg;
     return NULL;
 }
 
@@ -388,10 +497,10 @@ const command_rec migate_cmds[] = {
     AP_INIT_ITERATE("MiGateAllowService", add_service, NULL, RSRC_CONF,
         "Open the named MI proxy services under /services (never admin "
         "services)"),
-    AP_INIT_TAKE1("MiGateServiceMetadata", set_choice, &c_metadata,
+    AP_INIT_TAKE_ARGV("MiGateServiceMetadata", set_metadata, NULL,
         RSRC_CONF,
-        "Let ?wsdl, ?xsd, ?swagger.json and other metadata queries reach "
-        "opened services (default Off)"),
+        "Let metadata queries reach opened services: On, Off (default), or "
+        "the kinds among wsdl wsdl2 xsd info swagger policy"),
     AP_INIT_TAKE1("MiGateDenyStatus", set_choice, &c_status, RSRC_CONF,
         "Status for requests the policy refuses: 403 (default) or 404"),
     AP_INIT_TAKE1("MiGateRequestId", set_choice, &c_request_id, RSRC_CONF,
@@ -441,7 +550,8 @@ static const char *build_policy(apr_pool_t *p, migate_srv_conf *sc)
             return why;
         }
     }
-    migate_policy_set_metadata(pol, migate_cfg_metadata(sc));
+    migate_policy_set_metadata_kinds(pol,
+                                     (unsigned)migate_cfg_metadata(sc));
     why = migate_policy_compile(pol);
     if (why) {
         return why;
@@ -498,4 +608,33 @@ int migate_compile_policies(apr_pool_t *p, server_rec *s)
         }
     }
     return OK;
+}
+
+const char *migate_rule_text(apr_pool_t *p, const migate_rule_spec *rs,
+                             int deny)
+{
+    const char *name, *methods = "";
+    int i;
+
+    if (rs->is_service) {
+        name = "MiGateAllowService";
+    }
+    else if (rs->kind == MIGATE_RULE_REGEX) {
+        name = deny ? "MiGateDenyMatch" : "MiGateAllowMatch";
+    }
+    else if (rs->kind == MIGATE_RULE_EXACT) {
+        name = "MiGateAllowExact";
+    }
+    else {
+        name = deny ? "MiGateDeny" : "MiGateAllow";
+    }
+    for (i = 0; rs->methods != MIGATE_METHODS_ANY && migate_method_name(i);
+         i++) {
+        if (rs->methods & ((migate_methods_t)1 << i)) {
+            methods = apr_pstrcat(p, methods, *methods ? "," : "",
+                                  migate_method_name(i), NULL);
+        }
+    }
+    return apr_pstrcat(p, name, " ", methods, *methods ? " " : "",
+                       rs->pattern, NULL);
 }

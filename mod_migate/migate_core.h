@@ -47,6 +47,10 @@ typedef uint32_t migate_methods_t;
  * methods are), or -1. */
 int migate_method_index(const char *token, size_t len);
 
+/* The token at an index of the table (bit index of a method set), or
+ * NULL past its end. */
+const char *migate_method_name(int index);
+
 /* 1 for TRACE, TRACK and CONNECT in any case: never passed, never
  * listable. */
 int migate_method_forbidden(const char *token, size_t len);

@@ -44,16 +44,21 @@ typedef struct {
     int enabled;                /* MiGate                               */
     int report;                 /* MiGateMode report                    */
     int deny_status;            /* MiGateDenyStatus                     */
-    int metadata;               /* MiGateServiceMetadata                */
+    int metadata;               /* MiGateServiceMetadata: MIGATE_META_*
+                                   kinds (0 Off, MIGATE_META_ALL On)    */
     int request_id;             /* MiGateRequestId                      */
     const char *id_header;      /* MiGateRequestIdHeader                */
     int id_version;             /* MiGateRequestIdVersion               */
     const char *resp_header;    /* MiGateResponseIdHeader ("" = Off)    */
     apr_array_header_t *trusted;/* MiGateTrustedProxy: migate_cidr *    */
+    apr_array_header_t *trusted_text; /* the same, as written: char *   */
     int backend_tls;            /* MiGateBackendTLS                     */
     apr_array_header_t *allow;  /* migate_rule_spec, allow + services   */
     apr_array_header_t *deny;   /* migate_rule_spec                     */
     int warn_allow_root;        /* "MiGateAllow /" seen                 */
+    apr_array_header_t *dropped_allow; /* the main server's allow rules a
+                                   vhost with its own does not get, or
+                                   NULL (configuration test notice)     */
 
     /* Resolved at post_config, read-only afterwards. */
     migate_policy *policy;
@@ -84,6 +89,17 @@ extern const command_rec migate_cmds[];
 const char *migate_vhost_name(apr_pool_t *p, const server_rec *s);
 /* Compile every gated server's policy; log start-up warnings. */
 int migate_compile_policies(apr_pool_t *p, server_rec *s);
+/* How a rule reads in the configuration: "MiGateAllow GET,HEAD /api". */
+const char *migate_rule_text(apr_pool_t *p, const migate_rule_spec *rs,
+                             int deny);
+
+/* migate_configtest.c: what "apache2 -t" adds to the directives' own
+ * checks.  Warnings where the policy cannot mean what it says (deny
+ * rules that shadow allow rules or opened services, dropped main-server
+ * allow rules, ungated vhosts sharing a gated vhost's address); and,
+ * with -D MIGATE_DUMP, each gated vhost's effective policy on stdout. */
+void migate_configtest_warn(apr_pool_t *p, server_rec *s);
+void migate_configtest_dump(apr_pool_t *p, server_rec *s);
 
 /* migate_verdict.c: one verdict record per request, amended by each
  * phase that judges it; the one "blocked" line and the one count are
@@ -128,6 +144,9 @@ int migate_log_transaction(request_rec *r);
  * in migate_ssl.h). */
 int migate_check_backends(apr_pool_t *pconf, apr_pool_t *plog,
                           apr_pool_t *ptemp, server_rec *s);
+/* The SSLProxy* settings of server s as mod_ssl reads them and what the
+ * strict policy forces instead, as lines for -D MIGATE_DUMP. */
+apr_array_header_t *migate_ssl_dump(apr_pool_t *p, const server_rec *s);
 
 /* migate_status.c: counters and the migate-status handler. */
 int migate_status_post_config(apr_pool_t *pconf, server_rec *s);

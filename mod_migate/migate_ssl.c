@@ -17,7 +17,9 @@
  *                           runs no verify callback); audit mode lives
  *                           here only;
  *   check_config            refuse ProxyPass/balancer targets that are
- *                           not TLS, where "apache2 -t" sees it.
+ *                           not TLS, and https:// targets that mod_ssl
+ *                           would not speak to (no SSLProxyEngine on,
+ *                           or no mod_ssl), where "apache2 -t" sees it.
  * The verdicts come from the pure core (migate_tls.c).
  */
 #include <string.h>
@@ -28,6 +30,7 @@
 #include "http_log.h"
 #include "http_main.h"
 #include "http_request.h"
+#include "util_cfgtree.h"
 #include "apr_hash.h"
 #include "apr_strings.h"
 #include "apr_uri.h"
@@ -354,6 +357,144 @@ int migate_ssl_request_status(int *status, request_rec *r)
 /* ------------------------------------------------------------------ */
 /* The configuration test                                             */
 
+/*
+ * mod_ssl's SSLProxyEngine, SSLProxyProtocol, ... as mod_ssl reads them
+ * for server s.  mod_ssl keeps them in its own server config, which it
+ * does not export (its layout changes between releases), and its
+ * optional functions (ssl_proxy_enable, ssl_engine_disable) act on a
+ * connection rather than report a setting.  The configuration tree
+ * (ap_conftree, which mod_info reads as well) holds every directive as
+ * written, with <IfModule>, <IfDefine> and Include already resolved
+ * (only the sections that apply are read into it): a vhost's settings
+ * are the directives inside its <VirtualHost> section (found by the
+ * file and line httpd recorded for it), and mod_ssl merges each of these
+ * as "the vhost's own, else the main server's" (cfgMerge), which is
+ * what server_directives answers.  Within one scope the last one wins.
+ */
+static void collect_directives(const ap_directive_t *d, const char *name,
+                               apr_array_header_t *out)
+{
+    for (; d; d = d->next) {
+        if (!strcasecmp(d->directive, name)) {
+            APR_ARRAY_PUSH(out, const ap_directive_t *) = d;
+        }
+        else if (d->first_child && strcasecmp(d->directive,
+                                              "<VirtualHost")) {
+            collect_directives(d->first_child, name, out);
+        }
+    }
+}
+
+static const ap_directive_t *vhost_section(const ap_directive_t *d,
+                                           const server_rec *s)
+{
+    const ap_directive_t *found;
+
+    for (; d; d = d->next) {
+        if (!strcasecmp(d->directive, "<VirtualHost")) {
+            if (d->line_num == (int)s->defn_line_number && d->filename
+                && s->defn_name && !strcmp(d->filename, s->defn_name)) {
+                return d;
+            }
+        }
+        else if (d->first_child
+                 && (found = vhost_section(d->first_child, s)) != NULL) {
+            return found;
+        }
+    }
+    return NULL;
+}
+
+/* The directives called name that set server s's value; *inherited
+ * tells whether they are the main server's. */
+static apr_array_header_t *server_directives(apr_pool_t *p,
+                                             const server_rec *s,
+                                             const char *name,
+                                             int *inherited)
+{
+    apr_array_header_t *out = apr_array_make(p, 2,
+                                             sizeof(const ap_directive_t *));
+    const ap_directive_t *vh;
+
+    *inherited = 0;
+    if (s->is_virtual) {
+        vh = vhost_section(ap_conftree, s);
+        if (vh) {
+            collect_directives(vh->first_child, name, out);
+        }
+        if (out->nelts) {
+            return out;
+        }
+        *inherited = 1;
+    }
+    collect_directives(ap_conftree, name, out);
+    return out;
+}
+
+/* Whether mod_ssl is loaded and SSLProxyEngine is on for server s. */
+static int proxy_engine_on(apr_pool_t *p, const server_rec *s)
+{
+    apr_array_header_t *d;
+    int inherited;
+
+    if (!ap_find_linked_module("mod_ssl.c")) {
+        return 0;
+    }
+    d = server_directives(p, s, "SSLProxyEngine", &inherited);
+    return d->nelts > 0
+        && !strcasecmp(APR_ARRAY_IDX(d, d->nelts - 1,
+                                     const ap_directive_t *)->args, "on");
+}
+
+apr_array_header_t *migate_ssl_dump(apr_pool_t *p, const server_rec *s)
+{
+    /* What init_server forces on a strict server's proxy context
+     * (migate_tls_force_ctx, migate_verify). */
+    static const struct {
+        const char *name;
+        const char *forced;
+    } ds[] = {
+        { "SSLProxyEngine", NULL },
+        { "SSLProxyProtocol", "TLS 1.2 minimum (TLSv1.2, TLSv1.3 only)" },
+        { "SSLProxyCipherSuite", "TLS 1.2 " MIGATE_TLS12_CIPHERS
+                                 "; TLS 1.3 " MIGATE_TLS13_SUITES },
+        { "SSLProxyVerify", "require: a verified chain (X509_V_OK)" },
+        { "SSLProxyCheckPeerName", "on: the gate checks MI's host name "
+                                   "(X509_check_host)" },
+    };
+    apr_array_header_t *lines = apr_array_make(p, 8, sizeof(char *));
+    int strict = migate_cfg_backend_tls(migate_srv(s)) == MIGATE_TLS_STRICT;
+    size_t i;
+
+    if (!ap_find_linked_module("mod_ssl.c")) {
+        APR_ARRAY_PUSH(lines, const char *) = "mod_ssl is not loaded";
+        return lines;
+    }
+    for (i = 0; i < sizeof(ds) / sizeof(ds[0]); i++) {
+        int inherited, k;
+        apr_array_header_t *d = server_directives(p, s, ds[i].name,
+                                                  &inherited);
+        const char *forced = strict && ds[i].forced
+            ? apr_pstrcat(p, " -> forced: ", ds[i].forced, NULL) : "";
+
+        if (!d->nelts) {
+            APR_ARRAY_PUSH(lines, const char *) =
+                apr_psprintf(p, "%s not set (mod_ssl's default)%s",
+                             ds[i].name, forced);
+        }
+        for (k = 0; k < d->nelts; k++) {
+            const ap_directive_t *x = APR_ARRAY_IDX(d, k,
+                                                    const ap_directive_t *);
+            APR_ARRAY_PUSH(lines, const char *) =
+                apr_psprintf(p, "%s %s (%s:%d%s)%s", x->directive, x->args,
+                             x->filename, x->line_num,
+                             inherited ? ", from the main server" : "",
+                             forced);
+        }
+    }
+    return lines;
+}
+
 static const char *worker_name(const proxy_worker *w)
 {
     if (w == NULL || w->s == NULL) {
@@ -364,12 +505,14 @@ static const char *worker_name(const proxy_worker *w)
 }
 
 /* One server's walk: the plain targets seen so far, so that a target
- * that is both a ProxyPass and its worker is named once. */
+ * that is both a ProxyPass and its worker is named once, and the first
+ * TLS target. */
 typedef struct {
     server_rec *s;
     apr_pool_t *p;
     apr_hash_t *seen;
     int bad;
+    const char *tls;            /* an https://, wss:// or h2:// target */
 } backend_walk;
 
 /* The port mod_proxy assumes for a scheme without one, so that
@@ -425,8 +568,14 @@ static void check_target(backend_walk *w, const char *what, const char *url)
     const char *key;
 
     /* "!" (ProxyPass /x !) and an empty name are no target. */
-    if (url == NULL || *url == '\0' || !strcmp(url, "!")
-        || migate_url_is_tls(url)) {
+    if (url == NULL || *url == '\0' || !strcmp(url, "!")) {
+        return;
+    }
+    if (migate_url_is_tls(url)) {
+        /* a balancer is judged by its members */
+        if (!w->tls && strncasecmp(url, "balancer:", 9)) {
+            w->tls = url;
+        }
         return;
     }
     key = target_key(w->p, url);
@@ -445,7 +594,7 @@ int migate_check_backends(apr_pool_t *pconf, apr_pool_t *plog,
                           apr_pool_t *ptemp, server_rec *s)
 {
     module *proxy = ap_find_linked_module("mod_proxy.c");
-    backend_walk walk = { NULL, ptemp, NULL, 0 };
+    backend_walk walk = { NULL, ptemp, NULL, 0, NULL };
     int bad = 0;
 
     (void)pconf;
@@ -469,6 +618,7 @@ int migate_check_backends(apr_pool_t *pconf, apr_pool_t *plog,
         }
         walk.s = s;
         walk.bad = 0;
+        walk.tls = NULL;
         walk.seen = apr_hash_make(ptemp);
         /* ProxyPass in the server or vhost (and those it inherits). */
         for (i = 0; conf->aliases && i < conf->aliases->nelts; i++) {
@@ -506,6 +656,17 @@ int migate_check_backends(apr_pool_t *pconf, apr_pool_t *plog,
             }
         }
         bad += walk.bad;
+        if (walk.tls && !proxy_engine_on(ptemp, s)) {
+            bad++;
+            ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_CRIT, 0, NULL,
+                         "MIGATE0025: %s in %s is https:// but %s: "
+                         "mod_ssl would refuse to connect to MI; "
+                         "MiGateBackendTLS strict requires TLS toward MI",
+                         walk.tls, migate_vhost_name(ptemp, s),
+                         ap_find_linked_module("mod_ssl.c")
+                         ? "SSLProxyEngine is not on for it"
+                         : "mod_ssl is not loaded");
+        }
     }
     return bad ? !OK : OK;
 }

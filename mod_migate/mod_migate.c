@@ -3,6 +3,7 @@
  * why each runs where it does.  The work is done elsewhere:
  *
  *   migate_config.c   directives, merge rules, policy compilation
+ *   migate_configtest.c  what "apache2 -t" warns about; -D MIGATE_DUMP
  *   migate_request.c  request ids, header checks, the gate's decision
  *   migate_verdict.c  each request's verdict: its one line, its count
  *   migate_ssl.c      the TLS policy toward MI, through mod_ssl's hooks
@@ -25,10 +26,15 @@ static int migate_check_config(apr_pool_t *pconf, apr_pool_t *plog,
                                apr_pool_t *ptemp, server_rec *s)
 {
     int rv = migate_compile_policies(pconf, s);
-    if (rv != OK) {
-        return rv;
+
+    if (rv == OK) {
+        rv = migate_check_backends(pconf, plog, ptemp, s);
     }
-    return migate_check_backends(pconf, plog, ptemp, s);
+    if (rv == OK) {
+        migate_configtest_warn(ptemp, s);
+        migate_configtest_dump(ptemp, s);
+    }
+    return rv;
 }
 
 static int migate_post_config(apr_pool_t *pconf, apr_pool_t *plog,

@@ -10,9 +10,10 @@ use Apache::Test;
 use MiGate::Test;
 use File::Temp qw(tempdir);
 
-plan tests => 21;
+plan tests => 33;
 
 my ($pa, $pb) = (port('scope_a'), port('scope_b'));
+my ($pc, $pd, $pe) = (port('scope_c'), port('scope_d'), port('scope_e'));
 my $dir = tempdir('migate-scope.XXXXXX', TMPDIR => 1, CLEANUP => 1);
 
 mkdir "$dir/htdocs";
@@ -31,6 +32,9 @@ DocumentRoot $dir/htdocs
 </Directory>
 Listen 127.0.0.1:$pa
 Listen 127.0.0.1:$pb
+Listen 127.0.0.1:$pc
+Listen 127.0.0.1:$pd
+Listen 127.0.0.1:$pe
 
 MiGate On
 MiGateMode report
@@ -67,6 +71,26 @@ MiGateBackendTLS off
     MiGateTrustedProxy 10.0.0.0/8
     MiGateBackendTLS strict
     Header always set X-Echo "expr=%{req:X-B}"
+</VirtualHost>
+
+# Turns the gate off under a gated main server: nothing of the main
+# server's policy or ids applies.
+<VirtualHost 127.0.0.1:$pc>
+    MiGate Off
+    Header always set X-Echo "expr=%{req:X-Corr}"
+</VirtualHost>
+
+# Gated, but gives requests no id: no response header, and the id header
+# toward MI carries only what a trusted peer vouched for.
+<VirtualHost 127.0.0.1:$pd>
+    MiGateRequestId Off
+    Header always set X-Echo "expr=%{req:X-Corr}"
+</VirtualHost>
+
+# Ids as the main server, but not in the response.
+<VirtualHost 127.0.0.1:$pe>
+    MiGateResponseIdHeader Off
+    Header always set X-Echo "expr=%{req:X-Corr}"
 </VirtualHost>
 EOC
 close $fh;
@@ -145,6 +169,42 @@ seek $log, $mark, 0;
 my @lines = grep { /blocked reason=/ } <$log>;
 close $log;
 ok(@lines == 1 && $lines[0] =~ /reason=service-metadata .*OwnProxy/);
+
+# Vhost C: MiGate Off.  No id, no response header; what the gate would
+# refuse (an unopened service, the main server's deny) is served or not
+# by httpd alone, without a "blocked" line.
+$mark = -s "$dir/error_log" || 0;
+$r = get($pc, '/x');
+ok($r->{status} == 200);
+ok(!exists $r->{h}{'x-id'});
+ok(($r->{h}{'x-echo'} // '') eq '');                  # no id toward MI
+$r = get($pc, '/x', 'X-Corr' => 'forged|value');
+ok(($r->{h}{'x-echo'} // '') eq 'forged|value');      # not the gate's header
+get($pc, '/services/Other');
+get($pc, '/main/secret');
+# a gated request afterwards, so that the log has caught up
+get($pa, '/services/Other');
+wait_for(sub { (-s "$dir/error_log" || 0) > $mark }, 3);
+open $log, '<', "$dir/error_log" or die;
+seek $log, $mark, 0;
+@lines = grep { /blocked reason=/ } <$log>;
+close $log;
+ok(@lines == 1 && $lines[0] =~ /reason=services .*path="\/services\/Other"/);
+
+# Vhost D: MiGateRequestId Off.  Still gated by the main server's policy.
+$r = get($pd, '/main');
+ok($r->{status} == 200);                               # inherited allow
+ok(!exists $r->{h}{'x-id'});                           # no id to return
+ok(($r->{h}{'x-echo'} // '') eq '');                   # none toward MI
+$r = get($pd, '/main', 'X-Corr' => 'not-a-uuid');
+ok(($r->{h}{'x-echo'} // '') eq '');                   # removed, not passed
+ok(get($pd, '/main/secret')->{status} == 404);         # inherited deny, 404
+
+# Vhost E: MiGateResponseIdHeader Off.  The id still goes toward MI.
+$r = get($pe, '/main');
+ok(!exists $r->{h}{'x-id'});
+ok(($r->{h}{'x-echo'} // '') =~ /^$uuid$/
+   && substr($r->{h}{'x-echo'}, 14, 1) eq '7');        # version 7 inherited
 
 $out = `$httpd -f $dir/httpd.conf -k stop 2>&1`;
 ok($? == 0);

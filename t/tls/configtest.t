@@ -1,7 +1,11 @@
 # "apache2 -t" refuses a gated vhost (MiGateBackendTLS strict) whose
 # ProxyPass, <Location> ProxyPass or balancer member is not TLS, naming
-# the vhost and the target; https targets, audit and off pass.  Each case
-# is a small configuration of its own, checked by the test user.
+# the vhost and the target (MIGATE0023), and one whose https:// targets
+# mod_ssl would not speak to: no "SSLProxyEngine on" for the vhost (its
+# own, or the main server's that it inherits), or no mod_ssl at all
+# (MIGATE0025).  https targets with SSLProxyEngine on, audit and off
+# pass.  Each case is a small configuration of its own, checked by the
+# test user.
 use strict;
 use warnings FATAL => 'all';
 
@@ -35,6 +39,7 @@ C
     ProxyPass /h2 h2c://mi.example:8290/h2
 C
     ['https only', <<'C', 0, []],
+    SSLProxyEngine on
     ProxyPass /api https://mi.example:8253/api
     ProxyPass /x !
     <Proxy balancer://mis>
@@ -50,17 +55,50 @@ C
     MiGateBackendTLS off
     ProxyPass /api http://mi.example:8290/api
 C
+    ['https:// without SSLProxyEngine', <<'C', 1, [qr{MIGATE0025: https://mi\.example:8253/api in gate\.example:29999 \(\S+:\d+\) is https:// but SSLProxyEngine is not on for it}]],
+    ProxyPass /api https://mi.example:8253/api
+C
+    ['SSLProxyEngine off in the vhost over the main server\'s on', <<'C', 1, [qr{MIGATE0025: https://mi\.example:8253/api in gate\.example}], "SSLProxyEngine on\n"],
+    SSLProxyEngine off
+    ProxyPass /api https://mi.example:8253/api
+C
+    ['SSLProxyEngine on inherited from the main server', <<'C', 0, [], "SSLProxyEngine on\n"],
+    ProxyPass /api https://mi.example:8253/api
+C
+    ['SSLProxyEngine on in a section that does not apply', <<'C', 1, [qr{MIGATE0025: https://mi\.example:8253/api}]],
+    <IfDefine MIGATE_NEVER_DEFINED>
+        SSLProxyEngine on
+    </IfDefine>
+    ProxyPass /api https://mi.example:8253/api
+C
+    ['SSLProxyEngine on in <IfModule ssl_module>', <<'C', 0, []],
+    <IfModule ssl_module>
+        SSLProxyEngine on
+    </IfModule>
+    ProxyPass /api https://mi.example:8253/api
+C
+    ['only a balancer member is https://', <<'C', 1, [qr{MIGATE0025: https://mi1\.example:8253 in gate\.example}]],
+    <Proxy balancer://mis>
+        BalancerMember https://mi1.example:8253
+    </Proxy>
+    ProxyPass /bal balancer://mis/bal
+C
+    ['another vhost\'s SSLProxyEngine on does not count', <<'C', 1, [qr{MIGATE0025: https://mi\.example:8253/api in gate\.example}], "<VirtualHost 127.0.0.1:29999>\n    ServerName other.example\n    SSLProxyEngine on\n</VirtualHost>\n"],
+    ProxyPass /api https://mi.example:8253/api
+C
 );
 
-plan tests => 2 * @cases + 1;
+plan tests => 2 * @cases + 3;
+
+my @modules = qw(proxy proxy_http slotmem_shm proxy_balancer
+                 lbmethod_byrequests socache_shmcb ssl);
 
 sub config {
-    my ($n, $body, $gate) = @_;
+    my ($n, $body, $gate, $main, @mods) = @_;
     my $f = "$dir/case$n.conf";
     open my $fh, '>', $f or die "$f: $!";
-    print $fh own_httpd_conf($dir, qw(proxy proxy_http slotmem_shm
-                                      proxy_balancer lbmethod_byrequests)),
-        "Listen 127.0.0.1:29999\n";
+    print $fh own_httpd_conf($dir, @mods ? @mods : @modules),
+        "Listen 127.0.0.1:29999\n", $main // '';
     print $fh "<VirtualHost 127.0.0.1:29999>\n    ServerName gate.example\n"
         . "    MiGate $gate\n    MiGateAllow /api\n$body</VirtualHost>\n";
     close $fh;
@@ -75,19 +113,21 @@ sub check {
 
 my $n = 0;
 for my $c (@cases) {
-    my ($name, $body, $fail, $want) = @$c;
-    my ($rc, $out) = check(config(++$n, $body, 'On'));
+    my ($name, $body, $fail, $want, $main) = @$c;
+    my ($rc, $out) = check(config(++$n, $body, 'On', $main));
     my $good = $fail ? $rc != 0 : $rc == 0;
     print STDERR "# $name: exit $rc\n", map { "#   $_\n" } split /\n/, $out
         unless $good;
     ok($good);
     my $named = 1;
     for my $re (@$want) {
-        $named &&= $out =~ /MIGATE0023: .*$re/;
+        # patterns name their tag, or are MIGATE0023's
+        $named &&= "$re" =~ /MIGATE/ ? $out =~ $re
+                                     : $out =~ /MIGATE0023: .*$re/;
     }
     # A passing configuration says nothing about backends; one message
     # per plain target, never the https ones.
-    $named &&= $out !~ /MIGATE0023/ unless $fail;
+    $named &&= $out !~ /MIGATE002[35]/ unless $fail;
     $named &&= $out !~ m{MIGATE0023: [^\n]* (?:https|balancer)://\S+ in };
     print STDERR "# $name: output\n", map { "#   $_\n" } split /\n/, $out
         unless $named;
@@ -98,3 +138,11 @@ for my $c (@cases) {
 my ($rc) = check(config(++$n, "    ProxyPass /api http://mi.example/api\n",
                         'Off'));
 ok($rc == 0);
+
+# Without mod_ssl an https:// backend cannot be reached at all.
+my $out;
+($rc, $out) = check(config(++$n, "    ProxyPass /api https://mi.example/api\n",
+                           'On', undef, grep { $_ ne 'ssl' } @modules));
+ok($rc != 0);
+ok($out =~ m{MIGATE0025: https://mi\.example/api in gate\.example:29999 .* but mod_ssl is not loaded})
+    or print STDERR map { "#   $_\n" } split /\n/, $out;
