@@ -61,7 +61,17 @@ my @metadata = (
     '/healthcare?%77sdl',
 );
 
-plan tests => @services + @bad + @metadata + 14;
+# MiGateServiceMetadata wsdl xsd: those kinds pass on exactly
+# /services/<opened name>, every other kind is refused there too, in any
+# spelling and position.
+my @kinds_pass = ('?wsdl', '?WSDL', '?Wsdl', '?%77sdl', '?xsd', '?xsd=a.xsd',
+                  '?XSD1', '?wsdl&xsd=1', '?symbol=IBM');
+my @kinds_refused = ('?info', '?%69nfo', '?INFO', '?a=1&info', '?wsdl&info',
+                     '?info&wsdl', '?wsdl2', '?swagger.json',
+                     '?Swagger.yaml', '?policy', '?a=1&%70olicy=x');
+
+plan tests => @services + @bad + @metadata + 14 + @kinds_pass
+            + @kinds_refused + 2;
 
 refused_ok('edge', 'GET', $_, 403, 'services', "services: $_") for @services;
 refused_ok('edge', 'GET', $_->[0], 400, $_->[1], $_->[2]) for @bad;
@@ -92,3 +102,12 @@ refused_ok('edge_meta', 'GET', '/healthcare?swagger.json', 403,
 refused_ok('edge_meta', 'GET', '/services/ServiceAdmin', 403, 'services',
            'admin service');
 passed_ok('edge_meta', 'GET', '/healthcare/x', 'allowlist still works');
+
+passed_ok('edge_meta_kinds', 'GET', "/services/StockQuoteProxy$_",
+          "kinds wsdl xsd: $_") for @kinds_pass;
+refused_ok('edge_meta_kinds', 'GET', "/services/StockQuoteProxy$_", 403,
+           'service-metadata', "kinds wsdl xsd: $_") for @kinds_refused;
+refused_ok('edge_meta_kinds', 'POST', '/services/StockQuoteProxy?wsdl', 403,
+           'service-metadata', 'kinds wsdl xsd: POST ?wsdl');
+refused_ok('edge_meta_kinds', 'GET', '/healthcare?wsdl', 403,
+           'service-metadata', 'kinds wsdl xsd: not a service');

@@ -1,0 +1,104 @@
+# "apache2 -t -D MIGATE_DUMP" prints each gated vhost's effective policy
+# after inheritance on stdout (as -D DUMP_VHOSTS does), then ends as -t
+# does; without the define, -t prints nothing on stdout.
+use strict;
+use warnings FATAL => 'all';
+
+use Apache::Test;
+use MiGate::Test;
+use File::Temp qw(tempdir);
+
+my $httpd = httpd_under_test();
+my $dir = tempdir(CLEANUP => 1);
+my $conf = "$dir/dump.conf";
+
+my $head = own_httpd_conf($dir, qw(proxy proxy_http socache_shmcb ssl))
+    . "Listen 127.0.0.1:29998\n";
+my $base = 0 + split /\n/, $head;
+open my $fh, '>', $conf or die;
+print $fh $head, <<'EOC';
+MiGateAllow GET,HEAD /main
+MiGateDeny /main/secret
+MiGateTrustedProxy 10.0.0.0/8 192.168.1.7
+MiGateResponseIdHeader X-Request-Id
+SSLProxyProtocol all -SSLv3
+SSLProxyEngine on
+<VirtualHost 127.0.0.1:29998>
+    ServerName inherits.example
+    MiGate On
+    MiGateDenyMatch \.bak$
+    MiGateServiceMetadata wsdl xsd
+    ProxyPass / https://mi.example:8253/
+</VirtualHost>
+<VirtualHost 127.0.0.1:29998>
+    ServerName own.example
+    MiGate On
+    MiGateMode report
+    MiGateDenyStatus 404
+    MiGateAllowExact POST /own
+    MiGateAllowService StockQuote
+    MiGateRequestIdVersion 7
+    MiGateRequestIdHeader X-Corr
+    MiGateBackendTLS audit
+    SSLProxyVerify none
+</VirtualHost>
+<VirtualHost 127.0.0.1:29998>
+    ServerName noid.example
+    MiGate On
+    MiGateRequestId Off
+    MiGateServiceMetadata On
+    SSLProxyCipherSuite HIGH
+</VirtualHost>
+<VirtualHost 127.0.0.1:29998>
+    ServerName off.example
+    MiGate Off
+</VirtualHost>
+EOC
+close $fh;
+my $l = sub { $base + shift };   # line number of the body's n-th line
+
+plan tests => 27;
+
+my $out = `'$httpd' -t -D MIGATE_DUMP -f '$conf' 2>/dev/null`;
+ok($? == 0);
+my %v = map { /^MiGate policy of (\S+)/ ? ($1 => $_) : () }
+        split /(?=^MiGate policy of )/m, $out;
+print STDERR map { "# $_\n" } split /\n/, $out
+    unless keys %v == 3;
+ok(keys %v == 3);                       # the gated vhosts only
+ok(!grep { /^off\.example/ } keys %v);
+
+# Inherits the main server's allow rules and adds to its deny rules.
+my $i = $v{'inherits.example:29998'} // '';
+ok($i =~ /^    mode: +enforce, refusals answered 403$/m);
+ok($i =~ m{^    allow: +MiGateAllow GET,HEAD /main \(\S+dump\.conf:${\ $l->(1)}\), from the main server$}m);
+ok($i =~ m{^    metadata: wsdl xsd, on exactly /services/<opened name>}m);
+ok($i =~ m{^    deny: +built-in: /services .*/management, /dashboard, /carbon, /fileupload}m);
+ok($i =~ m{^    deny: +MiGateDeny /main/secret \(\S+:${\ $l->(2)}\), from the main server$}m);
+ok($i =~ m{^    deny: +MiGateDenyMatch \\\.bak\$ \(\S+:${\ $l->(10)}\)$}m);
+ok($i =~ m{^    request id: On, UUID version 4, request header activityid, response header X-Request-Id, trusted proxies: 10\.0\.0\.0/8 192\.168\.1\.7$}m);
+ok($i =~ m{^    backend TLS: strict$}m);
+ok($i =~ m{^        SSLProxyEngine on \(\S+:${\ $l->(6)}, from the main server\)$}m);
+ok($i =~ m{^        SSLProxyProtocol all -SSLv3 \(\S+:${\ $l->(5)}, from the main server\) -> forced: TLS 1\.2 minimum}m);
+ok($i =~ m{^        SSLProxyCipherSuite not set \(mod_ssl's default\) -> forced: TLS 1\.2 ECDHE-}m);
+ok($i =~ m{^        SSLProxyVerify not set \(mod_ssl's default\) -> forced: require}m);
+
+# Its own allow rules: the main server's are dropped, and said so.
+my $o = $v{'own.example:29998'} // '';
+ok($o =~ /^    mode: +report, refusals answered 404$/m);
+ok($o =~ m{^    allow: +MiGateAllowExact POST /own \(\S+:${\ $l->(19)}\)$}m);
+ok($o =~ m{^    service: +StockQuote \(\S+:${\ $l->(20)}\)$}m);
+ok($o =~ m{^    dropped: +MiGateAllow GET,HEAD /main \(\S+:${\ $l->(1)}\), the main server's: not applied here$}m);
+ok($o =~ m{^    metadata: Off}m);
+ok($o =~ m{^    request id: On, UUID version 7, request header X-Corr, response header X-Request-Id}m);
+ok($o =~ m{^    backend TLS: audit .*nothing forced}m);
+ok($o =~ m{^        SSLProxyVerify none \(\S+:${\ $l->(24)}\)$}m);     # not forced
+
+my $n = $v{'noid.example:29998'} // '';
+ok($n =~ /^    request id: Off$/m);
+ok($n =~ m{^    metadata: On: wsdl wsdl2 xsd info swagger policy, }m);
+ok($n =~ m{^        SSLProxyCipherSuite HIGH \(\S+:${\ $l->(31)}\) -> forced: TLS 1\.2 }m);
+
+# Without the define: nothing on stdout.
+$out = `'$httpd' -t -f '$conf' 2>/dev/null`;
+ok($? == 0 && $out eq '');
