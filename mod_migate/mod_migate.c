@@ -106,6 +106,25 @@ static void migate_register_hooks(apr_pool_t *p)
                       NULL, NULL, APR_HOOK_MIDDLE);
 }
 
+/*
+ * AP_MODULE_FLAG_ALWAYS_MERGE is load-bearing.  Without it httpd
+ * (merge_server_configs) gives a vhost that holds no MiGate directive
+ * no config of its own: its slot points at the main server's struct,
+ * and migate_merge_srv never runs for it.  Everything the module
+ * writes into the per-server config after reading it would then be
+ * shared: migate_compile_policies, walking every server, would compile
+ * the main server's policy once per such vhost into the same struct and
+ * overwrite its index, so the main server and those vhosts would count
+ * into one status slot under the last one's name, leaving the main
+ * server's own slot without a server (migate_status.c); and the start-up
+ * warnings and configuration-test messages, which name the server whose
+ * config they judge, would name one struct many times.  With the flag
+ * every vhost gets its own struct from migate_create_srv, merged with
+ * the main server's by migate_merge_srv (SPEC "Directives" scope rules),
+ * and its own compiled policy.  httpd before 2.4.30 (MMN 20120211.70)
+ * lacks the flag; there a gated main server with vhosts that set
+ * nothing of ours shares as described.
+ */
 AP_DECLARE_MODULE(migate) = {
     STANDARD20_MODULE_STUFF,
     NULL,                       /* per-directory config creator */
