@@ -60,8 +60,10 @@ static void migate_register_hooks(apr_pool_t *p)
 
     (void)p;
 
-    /* Compile policies and refuse plain-http backends where "apache2 -t"
-     * sees it: check_config runs there, post_config does not. */
+    /* Compile policies, refuse backends the TLS policy cannot reach,
+     * warn where the policy cannot mean what it says, and print it for
+     * -D MIGATE_DUMP, where "apache2 -t" sees it: check_config runs
+     * there, post_config does not. */
     ap_hook_check_config(migate_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     /* Shared counters for migate-status, made once per (re)start. */
     ap_hook_post_config(migate_post_config, NULL, NULL, APR_HOOK_MIDDLE);
