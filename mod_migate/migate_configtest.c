@@ -68,11 +68,6 @@ static const char *deny_text(apr_pool_t *p, const migate_srv_conf *sc,
     return name;
 }
 
-/* The query parameter that asks for each metadata kind. */
-static const char *const meta_param[] = {
-    "wsdl", "wsdl2", "xsd", "info", "swagger.json", "policy",
-};
-
 /*
  * The policy is asked about the paths the rule itself names, so the
  * answer is the gate's own: for a prefix or exact allow rule its path,
@@ -89,9 +84,8 @@ static void warn_shadows(apr_pool_t *p, server_rec *vs,
                          const migate_srv_conf *sc)
 {
     const char *vname = migate_vhost_name(p, vs);
-    unsigned kinds = (unsigned)migate_cfg_metadata(sc);
+    unsigned kinds = (unsigned)migate_cfg_metadata(sc), k;
     int i, rule;
-    size_t k;
 
     for (i = 0; i < sc->allow->nelts; i++) {
         const migate_rule_spec *rs = &APR_ARRAY_IDX(sc->allow, i,
@@ -125,19 +119,18 @@ static void warn_shadows(apr_pool_t *p, server_rec *vs,
                          rs->where, vname);
             continue;
         }
-        for (k = 0; rs->is_service && k < sizeof(meta_param)
-                                           / sizeof(meta_param[0]); k++) {
-            if (!(kinds & (1u << k))) {
+        for (k = 1; rs->is_service && (k & MIGATE_META_ALL); k <<= 1) {
+            if (!(kinds & k)) {
                 continue;
             }
             target = apr_pstrcat(p, "/services/", rs->pattern, "?",
-                                 meta_param[k], NULL);
+                                 migate_metadata_kind_param(k), NULL);
             if (judge(p, sc->policy, target, &rule) == MIGATE_R_HARD_DENY) {
                 ap_log_error(APLOG_MARK, APLOG_WARNING, 0, vs,
                              "MIGATE0005: %s shadows the %s metadata of "
                              "opened service %s at %s in %s: %s is always "
                              "refused", deny_text(p, sc, rule),
-                             migate_metadata_kind_name(1u << k),
+                             migate_metadata_kind_name(k),
                              rs->pattern, rs->where, vname, target);
             }
         }

@@ -1233,35 +1233,56 @@ static const struct {
     { "policy", MIGATE_META_POLICY },
 };
 
-/* The kind names of MiGateServiceMetadata, in bit order. */
-static const char *const meta_kinds[] = {
-    "wsdl", "wsdl2", "xsd", "info", "swagger", "policy",
+/* The kind names of MiGateServiceMetadata, in bit order, each with a
+ * query parameter that asks for it. */
+static const struct {
+    const char *name;
+    const char *param;
+} meta_kinds[] = {
+    { "wsdl", "wsdl" }, { "wsdl2", "wsdl2" }, { "xsd", "xsd" },
+    { "info", "info" }, { "swagger", "swagger.json" },
+    { "policy", "policy" },
 };
+#define N_META_KINDS (sizeof(meta_kinds) / sizeof(meta_kinds[0]))
 
 unsigned migate_metadata_kind(const char *name)
 {
     size_t i;
 
-    for (i = 0; name && i < sizeof(meta_kinds) / sizeof(meta_kinds[0]);
-         i++) {
-        if (strlen(name) == strlen(meta_kinds[i])
-            && ci_eq(name, meta_kinds[i], strlen(name))) {
+    for (i = 0; name && i < N_META_KINDS; i++) {
+        if (strlen(name) == strlen(meta_kinds[i].name)
+            && ci_eq(name, meta_kinds[i].name, strlen(name))) {
             return 1u << i;
         }
     }
     return 0;
 }
 
-const char *migate_metadata_kind_name(unsigned kind)
+/* The entry of one kind bit, or -1. */
+static int meta_kind_index(unsigned kind)
 {
     size_t i;
 
-    for (i = 0; i < sizeof(meta_kinds) / sizeof(meta_kinds[0]); i++) {
+    for (i = 0; i < N_META_KINDS; i++) {
         if (kind == 1u << i) {
-            return meta_kinds[i];
+            return (int)i;
         }
     }
-    return NULL;
+    return -1;
+}
+
+const char *migate_metadata_kind_name(unsigned kind)
+{
+    int i = meta_kind_index(kind);
+
+    return i < 0 ? NULL : meta_kinds[i].name;
+}
+
+const char *migate_metadata_kind_param(unsigned kind)
+{
+    int i = meta_kind_index(kind);
+
+    return i < 0 ? NULL : meta_kinds[i].param;
 }
 
 /* The kind of a query parameter name, or 0. */

@@ -89,6 +89,9 @@ const char *migate_policy_rule_name(const migate_policy *pol, int rule);
 unsigned migate_metadata_kind(const char *name);
 /* The name of one kind bit, or NULL. */
 const char *migate_metadata_kind_name(unsigned kind);
+/* A query parameter that asks for the kind ("swagger.json" for
+ * swagger), or NULL. */
+const char *migate_metadata_kind_param(unsigned kind);
 
 /* Metadata queries of the given kinds pass on exactly
  * /services/<opened name> (GET, HEAD, OPTIONS); every other metadata

@@ -628,7 +628,7 @@ static void test_checks(apr_pool_t *p)
 }
 
 /* MiGateServiceMetadata kind names: one bit each, any case, and back. */
-static void test_metadata_kinds(void)
+static void test_metadata_kinds(apr_pool_t *p)
 {
     static const struct {
         const char *name;
@@ -654,6 +654,29 @@ static void test_metadata_kinds(void)
         }
     }
     is_int((int)all, (int)MIGATE_META_ALL, "six kinds make up all");
+    ok(!strcmp(migate_metadata_kind_param(MIGATE_META_SWAGGER),
+               "swagger.json"), "swagger is asked as swagger.json");
+    ok(migate_metadata_kind_param(0) == NULL, "no parameter for none");
+
+    /* each kind's parameter is that kind, and only that kind, to the
+     * decision: allowed alone, it passes; every other kind is refused */
+    for (i = 0; i < 6; i++) {
+        unsigned kind = 1u << i, other;
+        migate_policy *pol = migate_policy_make(p);
+        migate_verdict_t v;
+
+        must(migate_policy_service(pol, "Foo", NULL), "Foo");
+        migate_policy_set_metadata_kinds(pol, kind);
+        must(migate_policy_compile(pol), "compile");
+        for (other = 1; other & MIGATE_META_ALL; other <<= 1) {
+            const char *t = apr_pstrcat(p, "/services/Foo?",
+                                        migate_metadata_kind_param(other),
+                                        NULL);
+            is_int(decide_target(pol, "GET", t, p, &v),
+                   other == kind ? PASS : SM, "only %s allowed: %s",
+                   migate_metadata_kind_name(kind), t);
+        }
+    }
     ok(migate_metadata_kind_name(MIGATE_META_ALL) == NULL,
        "no name for a set");
 }
@@ -1015,7 +1038,7 @@ int main(void)
     test_backend(pols, scratch);
     test_rule_names(scratch);
     test_checks(scratch);
-    test_metadata_kinds();
+    test_metadata_kinds(scratch);
     test_build(scratch, pols);
     test_random(p, 10, 5000, 3);
     test_random(p, 1000, 5000, 40);
