@@ -243,7 +243,7 @@ sub word {
 
 my @BAD;        # see below
 
-plan tests => 5 + @CASES + @generated + 4 + 3 * 9;
+plan tests => 12 + @CASES + @generated + 4 + 3 * 9;
 
 # ---- Generate ------------------------------------------------------------
 
@@ -262,6 +262,40 @@ ok($rc3 == 0 && rules_of($folder) eq rules_of($policy)
    && rules_of($policy) ne '',
    'the same rules from the Synapse configuration folder')
     or diag("car:\n" . rules_of($policy) . "\nfolder:\n" . rules_of($folder));
+
+# An MI server folder: the CApps in carbonapps/ are what MI deploys.
+mkdir "$dir/server";
+mkdir "$dir/server/carbonapps";
+make_car("$dir/server/carbonapps/app.car");
+my ($rc4, $server) = run('--open-service', 'StockQuoteProxy',
+                         "$dir/server");
+ok($rc4 == 0 && rules_of($server) eq rules_of($policy),
+   'the same rules from an MI server folder with the CApp in carbonapps/');
+
+# Every rule follows a comment that names its API, resource and file.
+my @lines = split /\n/, $policy;
+my $uncommented = grep {
+    my $j = $_ - 1;
+    $j-- while $j >= 0 && $lines[$j] =~ /^MiGateAllow(?!Service)/;
+    $lines[$j] !~ /^# \w+: .*(?:uri-template|url-mapping|default resource).*, \S*app\.car!\w+_1\.0\.0\/\w+-1\.0\.0\.xml$/;
+} grep { $lines[$_] =~ /^MiGateAllow(?!Service)/ } 0 .. $#lines;
+ok(!$uncommented, 'each rule follows a comment naming API, resource and file');
+sub lines_re { my $re = join '', @_; return qr/$re/m }
+like($policy, lines_re('^# API LegacySoapAPI: /services/legacy .*\n',
+                       '# Not opened: MI serves this API under /services,',
+                       ' which the gate always refuses'),
+     'an API under /services is a comment that says why');
+like($policy, qr{^#MiGateAllowService OrderProxy$}m,
+     'a proxy service not opened is commented out');
+like($policy, lines_re('^# Never opened: its name contains "admin"\.\n',
+                       '#MiGateAllowService UserAdminProxy$'),
+     'an admin service never');
+like($policy, qr{^#MiGateAllowService StudentDataService$}m,
+     'data services too');
+like($policy, lines_re('^#   HttpListenerEP \(http, port 8085\) .*\n',
+                       '(?:#.*\n)*#   MiGateDenyMatch services/\n',
+                       '(?:#.*\n)*.*closes every service opened'),
+     'inbound endpoints listed, with the services/ caveat');
 
 # ---- The edge ----------------------------------------------------------
 
