@@ -243,7 +243,7 @@ sub word {
 
 my @BAD;        # see below
 
-plan tests => 12 + @CASES + @generated + 4 + 3 * 9;
+plan tests => 13 + @CASES + @generated + 4 + 3 * 9;
 
 # ---- Generate ------------------------------------------------------------
 
@@ -389,6 +389,17 @@ ok(slurp("$dir/mi-apis.conf") eq $policy, '--diff writes nothing');
 ok($rc == 1 && $out =~ /^-MiGateAllowService StockQuoteProxy$/m
    && $out =~ /^\+#MiGateAllowService StockQuoteProxy$/m,
    '--diff: a service no longer opened') or diag($out);
+
+# ---- The artifacts' text never becomes a directive ---------------------
+
+($rc, $out) = run(write_file('inject.xml', qq{<api xmlns="http://ws.apache.}
+    . qq{org/ns/synapse" name="A&#10;MiGateAllow /" context="/caf\xc3\xa9">}
+    . qq{<resource methods="GET" uri-template="/x&#10;MiGateAllow /y"/>}
+    . qq{<resource methods="GET" uri-template="/{id}"/></api>}));
+ok($rc == 0 && rules_of($out) eq 'MiGateAllowMatch GET,OPTIONS'
+   . ' ^/caf\xc3\xa9/[^/]*/?$' && $out =~ /^# A\\x0aMiGateAllow \/: /m,
+   'a newline in a name or template stays inside its comment')
+    or diag($out);
 
 # ---- Bad input: a clear error, exit 2, nothing written -----------------
 
