@@ -243,7 +243,7 @@ sub word {
 
 my @BAD;        # see below
 
-plan tests => 13 + @CASES + @generated + 4 + 3 * 9;
+plan tests => 14 + @CASES + @generated + 4 + 3 * 9;
 
 # ---- Generate ------------------------------------------------------------
 
@@ -399,6 +399,15 @@ ok($rc == 1 && $out =~ /^-MiGateAllowService StockQuoteProxy$/m
 ok($rc == 0 && rules_of($out) eq 'MiGateAllowMatch GET,OPTIONS'
    . ' ^/caf\xc3\xa9/[^/]*/?$' && $out =~ /^# A\\x0aMiGateAllow \/: /m,
    'a newline in a name or template stays inside its comment')
+    or diag($out);
+
+($rc, $out) = run('--no-options', write_file('noopt.xml', qq{<api xmlns=}
+    . qq{"http://ws.apache.org/ns/synapse" name="N" context="/n">}
+    . qq{<resource methods="GET HEAD" uri-template="/a"/>}
+    . qq{<resource url-mapping="/b/*"/></api>}));
+ok($rc == 0 && rules_of($out) eq join("\n", 'MiGateAllowExact GET,HEAD /n/a',
+   'MiGateAllowExact GET,HEAD /n/a/', 'MiGateAllow /n/b'),
+   '--no-options: the methods as listed; no list for every method')
     or diag($out);
 
 # ---- Bad input: a clear error, exit 2, nothing written -----------------
