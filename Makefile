@@ -178,7 +178,7 @@ FUZZ_CFLAGS        := -g -O1 -std=gnu11 $(WARN) \
 ASAN_BUILD         ?= build-asan
 SAN_FLAGS          := -fsanitize=address,undefined -fno-omit-frame-pointer
 
-.PHONY: fuzz-deps fuzz-smoke valgrind
+.PHONY: fuzz-deps fuzz-smoke fuzz-sent valgrind
 
 $(BUILD)/fuzz/fuzz_%: fuzz/fuzz_%.c $(CORE_SRC) $(HEADERS)
 	@mkdir -p $(BUILD)/fuzz
@@ -191,6 +191,16 @@ fuzz-deps:
 fuzz: fuzz-deps
 	$(MAKE) $(FUZZ_BIN)
 	sh fuzz/run $(BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+	$(MAKE) fuzz-sent
+
+# The differential test of what MI receives (t/gate/sent.t) with many
+# more targets than "make test" sends: FUZZ_SENT_N per proxy mapping,
+# from seed FUZZ_SENT_SEED.
+FUZZ_SENT_N    ?= 2000
+FUZZ_SENT_SEED ?= $(shell date +%s)
+fuzz-sent: module pki
+	MIGATE_SENT_N=$(FUZZ_SENT_N) MIGATE_SENT_SEED=$(FUZZ_SENT_SEED) \
+	    sh t/run-suite t/gate/sent.t
 
 fuzz-smoke: fuzz-deps
 	$(MAKE) $(FUZZ_BIN)

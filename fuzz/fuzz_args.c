@@ -94,12 +94,22 @@ static int m_hdr_value(const unsigned char *s, size_t n)
         if ((s[i] < 0x20 && s[i] != '\t') || s[i] == 0x7f) {
             return 0;
         }
-        if (s[i] == 0xc2 && i + 1 < n && s[i + 1] == 0x85) {
-            return 0;
+        /* as code points: C1 U+0080-U+009F, U+2028-U+202E (LS, PS and
+         * the bidi embeddings), U+2066-U+2069 (bidi isolates) */
+        if (s[i] == 0xc2 && i + 1 < n && (s[i + 1] & 0xc0) == 0x80) {
+            unsigned cp = ((s[i] & 0x1fu) << 6) | (s[i + 1] & 0x3fu);
+            if (cp < 0xa0) {
+                return 0;
+            }
         }
-        if (s[i] == 0xe2 && i + 2 < n && s[i + 1] == 0x80
-            && (s[i + 2] == 0xa8 || s[i + 2] == 0xa9)) {
-            return 0;
+        if (s[i] == 0xe2 && i + 2 < n && (s[i + 1] & 0xc0) == 0x80
+            && (s[i + 2] & 0xc0) == 0x80) {
+            unsigned cp = ((s[i] & 0x0fu) << 12) | ((s[i + 1] & 0x3fu) << 6)
+                          | (s[i + 2] & 0x3fu);
+            if ((cp >= 0x2028 && cp <= 0x202e)
+                || (cp >= 0x2066 && cp <= 0x2069)) {
+                return 0;
+            }
         }
     }
     return 1;
@@ -127,7 +137,8 @@ static int m_service(const char *s)
     return 1;
 }
 
-/* An accepted Host holds only name, IP literal and port characters. */
+/* An accepted Host holds only name (with "_", as httpd admits), IP
+ * literal and port characters. */
 static int m_host_chars(const unsigned char *s, size_t n)
 {
     size_t i;
@@ -136,7 +147,7 @@ static int m_host_chars(const unsigned char *s, size_t n)
         return 0;
     }
     for (i = 0; i < n; i++) {
-        if (!m_alnum(s[i]) && (!s[i] || !strchr(".-:[]", s[i]))) {
+        if (!m_alnum(s[i]) && (!s[i] || !strchr("._-:[]", s[i]))) {
             return 0;
         }
     }

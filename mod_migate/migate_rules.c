@@ -1642,7 +1642,14 @@ migate_reason_e migate_policy_check_sent(const migate_policy *pol,
     char *canon;
     size_t clen;
 
-    /* Control characters and bad escapes first, as for the request. */
+    /* In the order the request is judged: methods, then control
+     * characters and bad escapes, then the form of the path. */
+    if (migate_method_forbidden(rq->method, rq->method_len)) {
+        memset(v, 0, sizeof(*v));
+        v->rule = MIGATE_B_METHOD;
+        v->reason = MIGATE_R_METHOD;
+        return MIGATE_R_METHOD;
+    }
     canon = apr_palloc(p, rq->path_len + 1);
     r = migate_canon(rq->path, rq->path_len, rq->query, rq->query_len,
                      canon, &clen);

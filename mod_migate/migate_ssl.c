@@ -218,18 +218,16 @@ static void migate_info(const SSL *ssl, int where, int ret)
         || (ret >> 8) != SSL3_AL_FATAL) {
         return;
     }
-    e = ERR_peek_last_error();
-    if (e && ERR_reason_error_string(e)) {
-        apr_snprintf(buf, sizeof(buf), "%s (alert %s %s)",
-                     ERR_reason_error_string(e),
-                     (where & SSL_CB_READ) ? "from MI:" : "sent:",
-                     SSL_alert_desc_string_long(ret));
-    }
-    else {
-        apr_snprintf(buf, sizeof(buf), "alert %s %s",
-                     (where & SSL_CB_READ) ? "from MI:" : "sent:",
-                     SSL_alert_desc_string_long(ret));
-    }
+    /* "alert handshake failure from MI", or what OpenSSL found wrong
+     * with MI's answer and the alert it sent: "unsupported protocol:
+     * alert protocol version sent". */
+    e = (where & SSL_CB_READ) ? 0 : ERR_peek_last_error();
+    apr_snprintf(buf, sizeof(buf), "%s%salert %s %s",
+                 e && ERR_reason_error_string(e)
+                     ? ERR_reason_error_string(e) : "",
+                 e && ERR_reason_error_string(e) ? ": " : "",
+                 SSL_alert_desc_string_long(ret),
+                 (where & SSL_CB_READ) ? "from MI" : "sent");
     refuse_session(c, buf, 0);
 }
 

@@ -10,7 +10,7 @@ use warnings FATAL => 'all';
 use Apache::Test qw(-withtestmore);
 use MiGate::Test;
 
-plan tests => 25;
+plan tests => 28;
 
 sub hdrs { map { ("X-Fill-$_" => "v$_") } 1 .. shift }
 
@@ -65,6 +65,21 @@ for my $c (@cases) {
     $bad .= 'blocked, should have passed; ' if $pass && @b;
     ok($bad eq '', "$name: blocked lines escaped and bounded")
         or diag("$bad\n" . join("\n", map { substr($_, 0, 300) } @b));
+}
+
+# httpd's core refuses these before the gate decides: reason protocol
+# with httpd's own status, never a guessed reason.
+for my $c (['8 KB path', '/ok/' . ('a' x 8192), []],
+           ['100 headers', '/ok/x', [hdrs(100)]],
+           ['9 KB header value', '/ok/x', ['X-Big' => 'e' x 9000]]) {
+    my ($name, $target, $h) = @$c;
+    my $m = mark_logs();
+    my $r = req('fault_big', 'GET', $target, @$h);
+    my @b = blocked_since($m);
+    my $want = qr/blocked reason=protocol id=\S+ .*rule="builtin:protocol" detail="status \Q$r->{status}\E\b/;
+    ok(@b == 1 && $b[0] =~ $want,
+       "$name: reason protocol, status $r->{status}")
+        or diag(join("\n", map { substr($_, 0, 300) } @b));
 }
 
 # The cut is marked: a refused 7 KB path logs 512 bytes and "...".

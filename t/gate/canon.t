@@ -34,7 +34,7 @@ my @cases = (
     ['/healthcare/%2e%2e;/x',    'dot-segment',  'encoded, hidden by ;'],
 );
 
-plan tests => @cases + 3;
+plan tests => @cases + 4;
 
 refused_ok('edge', 'GET', $_->[0], 400, $_->[1], $_->[2]) for @cases;
 
@@ -52,3 +52,13 @@ close $fh;
 # the gate decides; the gate still logs the one line with an id.
 refused_ok('edge', 'GET', '/healthcare/x', 400, 'protocol',
            'ESC in a header', 'X-Note' => "a\x1b[31mb");
+
+# "OPTIONS *" asks about the server: httpd answers it, the gate leaves it
+# alone (httpd's MPM sends it on its dummy connections too).
+{
+    my $m = mark_logs();
+    my $r = raw_req('edge', "OPTIONS * HTTP/1.1\r\nHost: localhost\r\n"
+                            . "Connection: close\r\n\r\n");
+    my @b = blocked_since($m);
+    ok($r->{status} == 200 && !@b);
+}

@@ -43,6 +43,7 @@ my @fixed = ('/internal/;/../api/x', '/x/y/;/;/../../api/x',
              '/healthcare/doctors', '/services/StockQuoteProxy');
 
 srand($seed);
+print STDERR "# seed $seed, $N targets per mapping\n" if $ENV{MIGATE_SENT_VERBOSE} || $N > 40;
 sub pick { $_[int rand @_] }
 my @targets = @fixed;
 for (1 .. $N) {

@@ -2,8 +2,9 @@
 # tokens of the rule language live in mod_migate/migate_core.c, the
 # built-in denies in mod_migate/migate_rules.c.  tools/migate-suggest
 # (which writes MiGateAllow lines from refusal lines and must only write
-# methods the module accepts, and skip what it always denies) and
-# docs/directives.md carry copies: they must agree, in order.
+# methods the module accepts, and skip what it always denies),
+# tools/migate-policy (Synapse's methods, a subset, in the module's
+# order) and docs/directives.md carry copies: they must agree, in order.
 use strict;
 use warnings FATAL => 'all';
 
@@ -47,7 +48,15 @@ my ($sd) = $suggest =~ /%ALWAYS_DENIED = map \{ \$_ => 1 \}\s*qw\(([^)]*)\)/
     or die;
 my %suggest_deny = map { $_ => 1 } split ' ', $sd;
 
-plan tests => 6;
+my $policy = slurp('tools/migate-policy');
+my ($pm) = $policy =~ /my \@METHODS = qw\(([^)]*)\)/ or die;
+my @policy = split ' ', $pm;
+my %rank;
+@rank{@listable} = (0 .. $#listable);
+my ($pd) = $policy =~ /my \$HARD_DENY = qr\{\^\/\(([^)]*)\)/ or die;
+my %policy_deny = map { $_ => 1 } split /\|/, $pd;
+
+plan tests => 8;
 
 ok(@listable >= 14 && (grep { $never{$_} } @core) == 3);
 ok("@suggest" eq "@listable")
@@ -59,3 +68,13 @@ ok(!grep { $never{$_} } @suggest, @docs);
 ok(@deny == 4 && !grep { !$suggest_deny{$_} } @deny)
     or print STDERR "# builtin: @deny\n# suggest: ", join(' ', sort keys %suggest_deny), "\n";
 ok(keys %suggest_deny == @deny + 1 && $suggest_deny{services});
+
+# migate-policy: only listable methods, in the module's order; the same
+# built-in denies and /services.
+ok(!grep({ !exists $rank{$_} } @policy)
+   && join(' ', @policy) eq join(' ', sort { $rank{$a} <=> $rank{$b} }
+                                      @policy))
+    or print STDERR "# migate-policy: @policy\n";
+ok(keys %policy_deny == @deny + 1 && $policy_deny{services}
+   && !grep { !$policy_deny{$_} } @deny)
+    or print STDERR "# migate-policy: $pd\n";

@@ -18,8 +18,10 @@ my $uuid = uuid_re();
 
 # name => [s_server arguments, expected verdict]
 #   'ok'          200, a GCM suite on TLS 1.2/1.3, no blocked line
-#   'abort'       OpenSSL ends the handshake (no shared suite/protocol):
-#                 5xx, mod_ssl says why, no more than one blocked line
+#   'abort'       OpenSSL ends the handshake the forced policy leaves no
+#                 way through (no shared suite or protocol): a refusal
+#                 all the same, 502 and one blocked line whose detail
+#                 carries OpenSSL's reason and the alert
 #   other string  502 and exactly one blocked line with this detail
 my @cert = (-cert => "$pki/mi.crt", -key => "$pki/mi.key");
 my %backend = (
@@ -179,9 +181,10 @@ sub judge_strict {
             && $x->{proto} =~ /^TLSv1\.[23]$/ && $x->{cipher} =~ /GCM/;
     }
     elsif ($want eq 'abort') {
-        # OpenSSL ends the handshake: mod_ssl/mod_proxy say why.
-        $good = $x->{status} >= 500 && @b <= 1
-            && (@b == 1 || $x->{err} =~ /SSL|handshake/i);
+        $good = $x->{status} == 502 && @b == 1
+            && $b[0] =~ /\bblocked reason=backend-tls id=($uuid) .*rule="builtin:backend-tls" detail="[^"]*alert [a-z ]+ (from MI|sent)"/
+            && $1 eq $x->{id}
+            && $b[0] !~ /action=report/;
     }
     else {
         # The gate refused the session: a bad gateway.

@@ -9,6 +9,7 @@
 #include <apr_pools.h>
 
 #include "tap.h"
+#include "migate_core.h"
 #include "migate_hdr.h"
 
 /* A test input: bytes with an explicit length, so NULs can be tested. */
@@ -470,6 +471,66 @@ static void test_escape(apr_pool_t *p)
            "escape: all 256 bytes give the expected length");
 }
 
+/* Connection naming a header the gate owns toward MI. */
+static void test_connection(void)
+{
+    static const struct bytes_case cases[] = {
+        { S("close"), 0, "close" },
+        { S("keep-alive, Upgrade"), 0, "ordinary tokens" },
+        { S("X-Note"), 0, "another header" },
+        { S("activityid"), 1, "the id header" },
+        { S("close, ActivityID"), 1, "the id header, any case, in a list" },
+        { S("close ,\tactivityid\t"), 1, "blanks around it" },
+        { S("X-Forwarded-For"), 1, "X-Forwarded-For" },
+        { S("x-forwarded-proto"), 1, "X-Forwarded-Proto, lower case" },
+        { S("X-Forwarded-Whatever"), 1, "any X-Forwarded-*" },
+        { S("Forwarded"), 1, "Forwarded" },
+        { S("x-real-ip, close"), 1, "X-Real-IP" },
+        { S("activityidx"), 0, "a longer name" },
+        { S("X-Forwarded"), 0, "X-Forwarded without a dash" },
+        { S("Forwarded-For"), 0, "Forwarded-For" },
+        { S(""), 0, "empty" },
+        { S(",,"), 0, "empty elements" },
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        is_int(migate_connection_names_owned(cases[i].s,
+                                             case_len(&cases[i]),
+                                             "activityid"),
+               cases[i].want, "connection: %s", cases[i].what);
+    }
+    is_int(migate_connection_names_owned("X-Corr", 6, "X-Corr"), 1,
+           "connection: a configured id header");
+    is_int(migate_connection_names_owned(NULL, 0, "activityid"), 0,
+           "connection: NULL");
+}
+
+/* One list of schemes for the configuration test and the run time. */
+static void test_url_is_tls(void)
+{
+    static const struct {
+        const char *url;
+        int tls;
+    } cases[] = {
+        { "https://mi:8253/", 1 }, { "HTTPS://mi/", 1 }, { "wss://mi/", 1 },
+        { "h2://mi/", 1 }, { "balancer://mi/", 1 },
+        { "unix:/run/mi.sock|https://mi/", 1 },
+        { "http://mi:8290/", 0 }, { "ws://mi/", 0 }, { "h2c://mi/", 0 },
+        { "ajp://mi:8009/", 0 }, { "fcgi://mi/", 0 }, { "scgi://mi/", 0 },
+        { "uwsgi://mi/", 0 }, { "ftp://mi/", 0 },
+        { "unix:/run/mi.sock|http://mi/", 0 }, { "gopher://mi/", 0 },
+        { "https:/mi", 0 }, { "", 0 }, { "unix:/run/mi.sock", 0 },
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        is_int(migate_url_is_tls(cases[i].url), cases[i].tls,
+               "url_is_tls: %s", cases[i].url);
+    }
+    is_int(migate_url_is_tls(NULL), 0, "url_is_tls: NULL");
+}
+
 int main(void)
 {
     apr_pool_t *p;
@@ -482,6 +543,8 @@ int main(void)
     test_forwarded();
     test_cidr(p);
     test_escape(p);
+    test_connection();
+    test_url_is_tls();
     apr_pool_destroy(p);
     apr_terminate();
     return done_testing();
