@@ -75,7 +75,7 @@ my %port;
 sub free_port {
     for (1 .. 200) {
         my $p = 20000 + int(rand(40000));
-        my $s = IO::Socket::INET->new(LocalAddr => '0.0.0.0',
+        my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
                                       LocalPort => $p, Proto => 'tcp',
                                       Listen => 1, ReuseAddr => 0);
         next unless $s;
@@ -105,8 +105,8 @@ sub start_backend {
             open STDOUT, '>', '/dev/null';
             open STDERR, '>', '/dev/null';
             no warnings 'exec';
-            exec 'openssl', 's_server', '-accept', $p, '-www', '-quiet',
-                @$args;
+            exec 'openssl', 's_server', '-accept', "127.0.0.1:$p", '-www',
+                '-quiet', @$args;
             POSIX::_exit(127);
         }
         for (1 .. 100) {

@@ -14,8 +14,7 @@ use Apache::Test ();
 
 our @EXPORT = qw(port req raw_req mark_logs blocked_since mi_since
                  edge_access_since refused_ok passed_ok uuid_re
-                 t_logs wait_for httpd_under_test module_under_test
-                 own_httpd_conf);
+                 t_logs wait_for httpd_under_test own_httpd_conf);
 
 sub t_logs { Apache::Test::vars('t_logs') }
 
@@ -60,7 +59,6 @@ sub raw_req {
         or die "connect $vhost: $!";
     binmode $sock;
     print $sock $bytes;
-    shutdown($sock, 1) if $bytes =~ /\r\n\r\n\z/ && 0;
     local $/;
     my $resp = <$sock> // '';
     close $sock;
@@ -125,7 +123,6 @@ sub wait_for {
 # so that every log line of the request is in.
 sub blocked_since {
     my ($mark) = @_;
-    my $n = 0;
     wait_for(sub { _read_from(t_logs() . '/edge_access.log', $mark->{edge})
                        =~ /\n/ }, 3);
     my $s = _read_from(t_logs() . '/error_log', $mark->{err});
@@ -184,7 +181,6 @@ sub refused_ok {
         && $b[0] =~ /\bblocked reason=\Q$reason\E id=$re method=\S+ path="/
         && !@mi;
     unless ($good) {
-        Apache::Test::t_debug_print() if 0;
         print STDERR "# $name: status $r->{status} (want $status), "
             . scalar(@b) . " blocked lines, MI saw " . scalar(@mi) . "\n";
         print STDERR "#   $_\n" for @b;
