@@ -23,8 +23,19 @@ use POSIX ();
 use Socket qw(SOL_SOCKET SO_LINGER);
 use Time::HiRes qw(sleep);
 
-# start(port => P, mode => M, name => N, pki => DIR): the server's pid
-# (also its process group).  Returns once the port accepts connections.
+# start(port => P, mode => M, name => N, pki => DIR, [seen => FILE]): the
+# server's pid (also its process group).  Returns once the port accepts
+# connections.  With seen, each request's target is appended to FILE as
+# a line once the request has been read, so that a test can wait for
+# the requests it sent to arrive (seen()).
+# The servers started and not stopped yet, each with the process that
+# started it: stopped when that process exits, also when a test dies
+# half-way (a server left behind would hold the test's output open, and
+# the harness would wait for it).  A forked child of the test leaves
+# them alone.
+my %running;
+END { $running{$_} == $$ and stop($_) for keys %running }
+
 sub start {
     my %a = @_;
     my $pid = fork // die "fork: $!";
@@ -33,6 +44,7 @@ sub start {
         eval { serve(%a) };
         POSIX::_exit(0);
     }
+    $running{$pid} = $$;
     for (1 .. 200) {
         my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
                                       PeerPort => $a{port}, Proto => 'tcp');
@@ -46,10 +58,21 @@ sub start {
     die "backend $a{mode} on port $a{port} did not start";
 }
 
+# seen(FILE): the targets of the requests a backend has read so far.
+sub seen {
+    my $file = shift;
+    my @targets;
+    if (open my $fh, '<', $file) {
+        @targets = map { /^(.*)\n\z/ ? $1 : () } <$fh>;
+    }
+    return @targets;
+}
+
 # stop(pid): SIGKILL the server and every connection it is serving.
 sub stop {
     my $pid = shift or return;
     local $?;               # called from END blocks: keep the exit status
+    delete $running{$pid};
     kill 'KILL', -$pid;
     kill 'KILL', $pid;
     waitpid $pid, 0;
@@ -111,6 +134,10 @@ sub reset_now {
 sub connection {
     my ($s, $raw, %a) = @_;
     while (my $rq = read_request($s)) {
+        if ($a{seen} && open my $fh, '>>', $a{seen}) {
+            print $fh "$rq->{target}\n";
+            close $fh;
+        }
         if ($a{mode} eq 'hang') {
             sleep 3600;
         }
