@@ -21,7 +21,7 @@ use IO::Socket::INET;
 use IO::Socket::SSL;
 use POSIX ();
 use Socket qw(SOL_SOCKET SO_LINGER);
-use Time::HiRes qw(sleep);
+use Time::HiRes qw(sleep time);
 
 # start(port => P, mode => M, name => N, pki => DIR, [seen => FILE]): the
 # server's pid (also its process group).  Returns once the port accepts
@@ -45,7 +45,9 @@ sub start {
         POSIX::_exit(0);
     }
     $running{$pid} = $$;
-    for (1 .. 200) {
+    # A generous bound: a loaded machine may take seconds to get there.
+    my $end = time + 60;
+    while (time < $end) {
         my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
                                       PeerPort => $a{port}, Proto => 'tcp');
         if ($s) {

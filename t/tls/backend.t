@@ -11,7 +11,7 @@ use Apache::Test;
 use MiGate::Test;
 use IO::Socket::INET;
 use POSIX ();
-use Time::HiRes qw(sleep);
+use Time::HiRes qw(sleep time);
 
 my $pki = Apache::Test::vars('top_dir') . '/build/pki';
 my $uuid = uuid_re();
@@ -109,7 +109,9 @@ sub start_backend {
                 '-quiet', @$args;
             POSIX::_exit(127);
         }
-        for (1 .. 100) {
+        # A generous bound: a loaded machine may take seconds to start it.
+        my $end = time + 30;
+        while (time < $end) {
             last if waitpid($pid, POSIX::WNOHANG()) == $pid;
             if (listening($p)) {
                 $pid{$name} = $pid;
