@@ -13,8 +13,9 @@ use Time::HiRes qw(sleep time);
 use Apache::Test ();
 
 our @EXPORT = qw(port req raw_req mark_logs blocked_since mi_since
-                 edge_access_since err_since refused_ok passed_ok uuid_re
-                 t_logs wait_for httpd_under_test own_httpd_conf);
+                 edge_access_since refused_ok passed_ok uuid_re
+                 t_logs wait_for httpd_under_test module_under_test
+                 own_httpd_conf);
 
 sub t_logs { Apache::Test::vars('t_logs') }
 
@@ -134,6 +135,7 @@ sub err_since {
     my ($mark) = @_;
     return _read_from(t_logs() . '/error_log', $mark->{err});
 }
+push @EXPORT, 'err_since';
 
 sub edge_access_since {
     my ($mark) = @_;
