@@ -30,12 +30,26 @@
 #define MIN_SECLEVEL 2
 
 /*
- * SHA-256 fingerprints of certificates WSO2 has shipped in the default
- * wso2carbon keystore.  The subject check below catches the rotated ones
- * too; the table catches a known default even if it was re-imported under
- * a form the subject check would miss.
+ * SHA-256 fingerprints (over the DER certificate) of the "wso2carbon" key
+ * of the wso2carbon.jks keystores WSO2 ships, whose private keys are
+ * public.  Taken from the keystores in github.com/wso2/micro-integrator
+ * (commit 2fb7ef26be6d, December 2024), alias wso2carbon:
+ *   1. product-scenarios/<scenario>/resources/keystores/wso2carbon.jks
+ *      (identical copies), CN=localhost, O=WSO2, 2017-07-19 .. 2027-07-17;
+ *   2. samples/APITesting/deployment/docker/resources/wso2carbon.jks,
+ *      CN=localhost, OU=WSO2, O=WSO2, 2023-02-22 .. 2025-05-27;
+ *   3. samples/HelloDocker/deployment/docker/resources/wso2carbon.jks,
+ *      CN=localhost, OU=WSO2, O=WSO2, 2024-02-22 .. 2026-05-27.
+ * t/unit/test_tls.c holds these three certificates and checks that each
+ * is named by this table.  All are self-signed with O=WSO2, so the
+ * subject rule below refuses them too; the table is looked at first so
+ * that the refusal says it is the shipped key, not merely a look-alike.
  */
 static const unsigned char wso2_fingerprints[][32] = {
+    { 0x50, 0xF0, 0xED, 0xA5, 0x89, 0x8A, 0xF3, 0xA1,
+      0x15, 0xC2, 0xC5, 0x08, 0x19, 0x49, 0x56, 0xE7,
+      0xE1, 0x14, 0xFE, 0x23, 0x47, 0x43, 0xE9, 0xD2,
+      0x2F, 0x70, 0x9A, 0xE7, 0xCB, 0x80, 0x1B, 0xBD },
     { 0x1B, 0x24, 0x29, 0xB1, 0x6E, 0xF5, 0x83, 0x01,
       0xB7, 0x4F, 0xF1, 0x62, 0x53, 0x65, 0x5A, 0xE8,
       0x55, 0x37, 0xE3, 0xA5, 0xBF, 0xD1, 0x59, 0x08,
@@ -344,15 +358,15 @@ static const char *judge_wso2(X509 *leaf)
     unsigned int mdlen = 0;
     size_t i;
 
-    if (is_self_signed(leaf) && has_o_wso2(X509_get_subject_name(leaf))) {
-        return "WSO2 default certificate (self-signed O=WSO2)";
-    }
     if (X509_digest(leaf, EVP_sha256(), md, &mdlen) && mdlen == 32) {
         for (i = 0; i < N_WSO2_FINGERPRINTS; i++) {
             if (memcmp(md, wso2_fingerprints[i], 32) == 0) {
                 return "WSO2 default certificate (fingerprint)";
             }
         }
+    }
+    if (is_self_signed(leaf) && has_o_wso2(X509_get_subject_name(leaf))) {
+        return "WSO2 default certificate (self-signed O=WSO2)";
     }
     return NULL;
 }

@@ -18,13 +18,15 @@
 /*
  * Force the policy on a proxy SSL_CTX: minimum TLS 1.2 (a stricter minimum
  * is kept, a maximum below 1.2 is lifted), the suites above, security
- * level at least 2.  The verify mode is left to mod_ssl (it owns the verify
- * callback); the chain result is judged after the handshake by
- * migate_tls_judge.  Idempotent.  Returns 0 or -1; *changed (may be NULL)
- * receives a short description of what was tightened, e.g. "minimum
- * protocol TLSv1 -> TLSv1.2, cipher list, TLS 1.3 suites, security level
- * 0 -> 2" ("" if nothing), for the one start-up notice.  The text lives in
- * a per-thread buffer reused by the next call.
+ * level at least 2.  The verify mode and callback are not touched here:
+ * the glue (migate_ssl.c) puts its own callback in front of mod_ssl's and
+ * adds SSL_VERIFY_PEER, so that the chain and the leaf are judged during
+ * the handshake (migate_tls_judge_chain), and the whole session again
+ * after it (migate_tls_judge).  Idempotent.  Returns 0 or -1; *changed
+ * (may be NULL) receives a short description of what was tightened, e.g.
+ * "minimum protocol TLSv1 -> TLSv1.2, cipher list, TLS 1.3 suites,
+ * security level 0 -> 2" ("" if nothing), for the one start-up notice.
+ * The text lives in a per-thread buffer reused by the next call.
  */
 int migate_tls_force_ctx(SSL_CTX *ctx, const char **changed);
 
@@ -45,7 +47,8 @@ extern const char migate_tls_host_unchecked[];
  * "cipher AES128-GCM-SHA256 is not forward-secret",
  * "certificate verify failed: unable to get local issuer certificate",
  * "certificate not valid for host mi.example", "RSA key 1024 bits",
- * "signature hash sha1", "WSO2 default certificate (self-signed O=WSO2)".
+ * "signature hash sha1", "WSO2 default certificate (fingerprint)" (one
+ * of the keys WSO2 ships), "WSO2 default certificate (self-signed O=WSO2)".
  * Order: suite, WSO2 default, chain verify result, key, signature, host.
  * buf (>= 256 bytes) holds composed texts.
  */

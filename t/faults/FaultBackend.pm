@@ -21,10 +21,21 @@ use IO::Socket::INET;
 use IO::Socket::SSL;
 use POSIX ();
 use Socket qw(SOL_SOCKET SO_LINGER);
-use Time::HiRes qw(sleep);
+use Time::HiRes qw(sleep time);
 
-# start(port => P, mode => M, name => N, pki => DIR): the server's pid
-# (also its process group).  Returns once the port accepts connections.
+# start(port => P, mode => M, name => N, pki => DIR, [seen => FILE]): the
+# server's pid (also its process group).  Returns once the port accepts
+# connections.  With seen, each request's target is appended to FILE as
+# a line once the request has been read, so that a test can wait for
+# the requests it sent to arrive (seen()).
+# The servers started and not stopped yet, each with the process that
+# started it: stopped when that process exits, also when a test dies
+# half-way (a server left behind would hold the test's output open, and
+# the harness would wait for it).  A forked child of the test leaves
+# them alone.
+my %running;
+END { $running{$_} == $$ and stop($_) for keys %running }
+
 sub start {
     my %a = @_;
     my $pid = fork // die "fork: $!";
@@ -33,7 +44,10 @@ sub start {
         eval { serve(%a) };
         POSIX::_exit(0);
     }
-    for (1 .. 200) {
+    $running{$pid} = $$;
+    # A generous bound: a loaded machine may take seconds to get there.
+    my $end = time + 60;
+    while (time < $end) {
         my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
                                       PeerPort => $a{port}, Proto => 'tcp');
         if ($s) {
@@ -46,10 +60,21 @@ sub start {
     die "backend $a{mode} on port $a{port} did not start";
 }
 
+# seen(FILE): the targets of the requests a backend has read so far.
+sub seen {
+    my $file = shift;
+    my @targets;
+    if (open my $fh, '<', $file) {
+        @targets = map { /^(.*)\n\z/ ? $1 : () } <$fh>;
+    }
+    return @targets;
+}
+
 # stop(pid): SIGKILL the server and every connection it is serving.
 sub stop {
     my $pid = shift or return;
     local $?;               # called from END blocks: keep the exit status
+    delete $running{$pid};
     kill 'KILL', -$pid;
     kill 'KILL', $pid;
     waitpid $pid, 0;
@@ -111,6 +136,10 @@ sub reset_now {
 sub connection {
     my ($s, $raw, %a) = @_;
     while (my $rq = read_request($s)) {
+        if ($a{seen} && open my $fh, '>>', $a{seen}) {
+            print $fh "$rq->{target}\n";
+            close $fh;
+        }
         if ($a{mode} eq 'hang') {
             sleep 3600;
         }

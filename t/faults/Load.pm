@@ -2,7 +2,13 @@ package Load;
 
 # Load for the fault tests: forked keep-alive HTTP/1.1 clients against a
 # loopback port, each recording every request it made, until a stop file
-# appears (or a bound on time and count is reached).  Without wrk.
+# appears (or max_secs, a safety bound, has passed).  Without wrk.
+#
+# Tests drive the load by counts, not by time: progress() shows the
+# requests done so far (each client writes its line as soon as the
+# request is over), and a test waits for the number it needs, with a
+# generous upper bound, before it moves to its next step.  A slow machine
+# then makes the test slower, never wrong.
 #
 # A request that gets no answer on a connection that was already used
 # once is sent again on a new connection, once, as an HTTP client does
@@ -17,8 +23,9 @@ use IO::Socket::INET;
 use POSIX ();
 use Time::HiRes qw(time sleep);
 
-# start(port => P, clients => N, dir => D, path => sub { $k, $i }):
-# returns a handle for stop().
+# start(port => P, clients => N, dir => D, path => sub { $k, $i },
+#       [pause => seconds between requests], [max_secs => S]):
+# returns a handle for progress(), wait_count() and stop().
 sub start {
     my %a = @_;
     my @pids;
@@ -34,23 +41,44 @@ sub start {
     return { pids => \@pids, %a };
 }
 
-# stop(handle): every request as { t, status, body, retry, client }.
+# progress(handle): the requests done so far, in the order they started,
+# each as { t (start), e (end), status, body, retry, client }.
+sub progress {
+    my $h = shift;
+    my @all;
+    for my $k (1 .. $h->{clients}) {
+        open my $in, '<', "$h->{dir}/load.$k" or next;
+        while (<$in>) {
+            last unless chomp;          # a line still being written
+            my ($t, $e, $status, $retry, $body) = split /\t/, $_, 5;
+            push @all, { t => $t, e => $e, status => $status,
+                         retry => $retry, body => $body // '',
+                         client => $k };
+        }
+    }
+    return sort { $a->{t} <=> $b->{t} } @all;
+}
+
+# wait_count(handle, n, secs, [pred]): wait until n of the requests done
+# pass pred (default: all count), at most secs; whether they did.
+sub wait_count {
+    my ($h, $n, $secs, $pred) = @_;
+    $pred //= sub { 1 };
+    my $end = time + $secs;
+    while (1) {
+        return 1 if grep({ $pred->($_) } progress($h)) >= $n;
+        return 0 if time >= $end;
+        sleep 0.1;
+    }
+}
+
+# stop(handle): stop the clients; every request, as progress() gives it.
 sub stop {
     my $h = shift;
     open my $fh, '>', "$h->{dir}/load.stop" or die $!;
     close $fh;
     waitpid $_, 0 for @{ $h->{pids} };
-    my @all;
-    for my $k (1 .. $h->{clients}) {
-        open my $in, '<', "$h->{dir}/load.$k" or next;
-        while (<$in>) {
-            chomp;
-            my ($t, $status, $retry, $body) = split /\t/, $_, 4;
-            push @all, { t => $t, status => $status, retry => $retry,
-                         body => $body // '', client => $k };
-        }
-    }
-    return sort { $a->{t} <=> $b->{t} } @all;
+    return progress($h);
 }
 
 sub connect_to {
@@ -94,10 +122,11 @@ sub exchange {
 sub client {
     my ($k, %a) = @_;
     open my $out, '>', "$a{dir}/load.$k" or die $!;
-    my $end = time + ($a{max_secs} // 120);
+    $out->autoflush(1);
+    my $end = time + ($a{max_secs} // 600);
     my $sock;
     my $used = 0;
-    for (my $i = 0; $i < ($a{max_requests} // 1e6) && time < $end; $i++) {
+    for (my $i = 0; time < $end; $i++) {
         last if -e "$a{dir}/load.stop";
         my $target = $a{path}->($k, $i);
         my $t = time;
@@ -120,14 +149,14 @@ sub client {
             $used++;
             my ($status, $body, $keep) = @r;
             $body =~ s/[\t\r\n]/ /g;
-            print $out join("\t", $t, $status, $retry, $body), "\n";
+            print $out join("\t", $t, time, $status, $retry, $body), "\n";
             if (!$keep) {
                 close $sock;
                 undef $sock;
             }
         }
         else {
-            print $out join("\t", $t, 0, $retry, 'no answer'), "\n";
+            print $out join("\t", $t, time, 0, $retry, 'no answer'), "\n";
         }
         sleep($a{pause}) if $a{pause};
     }

@@ -11,21 +11,15 @@ use lib $FindBin::Bin;
 use Apache::Test qw(-withtestmore);
 use MiGate::Test;
 use FaultBackend;
+use File::Temp qw(tempdir);
 use POSIX ();
-use Time::HiRes qw(time sleep);
+use Time::HiRes qw(time);
 
 plan tests => 17;
 
 my $pki = Apache::Test::vars('top_dir') . '/build/pki';
 my $uuid = uuid_re();
-
-sub err_since {
-    my $m = shift;
-    open my $fh, '<:raw', t_logs() . '/error_log' or return '';
-    seek $fh, $m->{err}, 0;
-    local $/;
-    return <$fh> // '';
-}
+my $BOUND = 120;        # seconds, for any one wait
 
 # The id the edge logged for the last request since the mark.
 sub access_id {
@@ -46,7 +40,7 @@ sub edge_fine {
     ok($r->{status} == 503, 'backend down: 503') or diag($r->{status});
     my $id = $r->{headers}{'x-request-id'} // access_id($m, "\t503\t");
     ok($id =~ /^$uuid$/, 'backend down: the request has an id');
-    wait_for(sub { err_since($m) =~ /\[id \Q$id\E\]/ }, 3);
+    wait_for(sub { err_since($m) =~ /\[id \Q$id\E\]/ }, $BOUND);
     my @lines = grep { /\[id \Q$id\E\]/ } split /\n/, err_since($m);
     ok(scalar(grep { /proxy/ } @lines),
        'backend down: the proxy error line carries [id <uuid>]')
@@ -58,8 +52,11 @@ sub edge_fine {
 
 # --- MI hangs: ProxyTimeout (2 s) ends it, the edge stays responsive
 {
+    my $dir = tempdir('migate-backend.XXXXXX', TMPDIR => 1, CLEANUP => 1);
+    my $seen = "$dir/hang.seen";
     my $be = FaultBackend::start(port => port('fault_hang_be'),
-                                 mode => 'hang', pki => $pki);
+                                 mode => 'hang', pki => $pki,
+                                 seen => $seen);
     my $m = mark_logs();
     my $t0 = time;
     # three hanging requests in parallel, each in its own process
@@ -75,16 +72,24 @@ sub edge_fine {
         }
         push @kids, $pid;
     }
-    sleep 0.3;
+    # Until the three hang at the backend: from then on each has
+    # ProxyTimeout (2 s) to go.
+    my $arrived = wait_for(sub { FaultBackend::seen($seen) >= 3 }, $BOUND);
+    my $t_seen = time;
     # meanwhile: the edge answers other requests at once
     my $fine = 0;
     $fine += edge_fine() for 1 .. 5;
+    my $t_fine = time;
     my $pending = grep { waitpid($_, POSIX::WNOHANG()) == 0 } @kids;
-    ok($fine == 5, 'backend hangs: other requests answered meanwhile');
-    # (timing-robust: the hanging ones may in rare cases be done already)
-    ok($pending >= 1 || time - $t0 >= 2,
+    ok($arrived && $fine == 5,
+       'backend hangs: other requests answered meanwhile');
+    # No hanging request may be over before its timeout; only when the
+    # five took longer than the timeout themselves (a very slow machine)
+    # can none be left to see.
+    ok($pending >= 1 || $t_fine - $t_seen >= 2,
        'backend hangs: they were answered while requests hung')
-        or diag("pending $pending");
+        or diag(sprintf 'pending %d after %.1f s', $pending,
+                $t_fine - $t_seen);
     my $bad = 0;
     for my $pid (@kids) {
         waitpid $pid, 0;
@@ -93,7 +98,7 @@ sub edge_fine {
     my $took = time - $t0;
     ok($bad == 0, 'backend hangs: every hanging request got a 502/504');
     # ProxyTimeout is 2 s; allow a loaded machine plenty of slack
-    ok($took >= 1.5 && $took < 30,
+    ok($took >= 1.5 && $took < $BOUND,
        sprintf('backend hangs: answered after the timeout (%.1f s)', $took));
     my @l = grep { /\[id $uuid\]/ && /(?:timed out|Timeout|AH01102)/i }
             split /\n/, err_since($m);

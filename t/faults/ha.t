@@ -1,11 +1,16 @@
 # High availability: the gated vhost fault_ha proxies to a balancer of
 # two stand-in MI nodes (TLS, MiGateBackendTLS strict on each member),
 # which mod_proxy_hcheck probes every second (GET /testHealth over TLS,
-# under the same policy).  Under
-# load, node 1 is killed (SIGKILL, its connections with it); traffic goes
-# on on node 2.  Requests that fail in the switch are counted and
-# reported; after the health check has had time to mark node 1 down
-# (hcinterval 1 s, hcfails 1: 3 s allowed) none may fail.
+# under the same policy).  Under load, node 1 is killed (SIGKILL, its
+# connections with it); traffic goes on on node 2.
+#
+# Driven by counts and by the state it waits for, never by the clock:
+# $N requests on both nodes before the kill; then the error-log line
+# that marks node 1 down; then $N requests started after that,
+# none of which may fail or reach node 1.  Requests that were in flight
+# between the kill and that line are counted and reported only.  Every
+# wait is bounded by $BOUND seconds, far above what a loaded machine
+# with the sanitizer build needs.
 use strict;
 use warnings FATAL => 'all';
 
@@ -17,19 +22,26 @@ use MiGate::Test;
 use FaultBackend;
 use File::Temp qw(tempdir);
 use Load;
-use Time::HiRes qw(time sleep);
+use Time::HiRes qw(time);
 
-plan tests => 8;
+plan tests => 10;
 
 my $pki = Apache::Test::vars('top_dir') . '/build/pki';
 my $dir = tempdir('migate-ha.XXXXXX', TMPDIR => 1, CLEANUP => 1);
-my $MARKED_DOWN = 3;    # seconds: hcinterval 1 s, hcfails 1, slack
+my $N = 40;             # requests in each phase
+my $BOUND = 120;        # seconds, for any one wait
 
 my %node;
 $node{$_} = FaultBackend::start(port => port("fault_$_"), mode => 'node',
                                 name => $_, pki => $pki)
     for qw(node1 node2);
-END { FaultBackend::stop($_) for values %node }
+
+my $on = sub { my $n = shift; scalar grep { $_->{body} =~ /"$n"/ } @_ };
+my $failed = sub { scalar grep { $_->{status} != 200 } @_ };
+my $show = sub {
+    join "\n", map { "$_->{status} " . substr($_->{body}, 0, 60) }
+               grep { defined } (grep { $_->{status} != 200 } @_)[0 .. 4];
+};
 
 # Until both nodes have been seen healthy by the balancer.
 my %seen;
@@ -37,54 +49,70 @@ wait_for(sub {
     my $r = req('fault_ha', 'GET', '/ok/probe');
     $seen{$1}++ if $r->{status} == 200 && $r->{body} =~ /"node":"(\w+)"/;
     return $seen{node1} && $seen{node2};
-}, 30);
+}, $BOUND);
 ok($seen{node1} && $seen{node2}, 'both nodes serve through the balancer');
 
 my $m = mark_logs();
 my $load = Load::start(port => port('fault_ha'), clients => 4, dir => $dir,
-                       max_secs => 60, pause => 0.005,
+                       pause => 0.005,
                        path => sub { "/ok/ha-c$_[0]-$_[1]" });
-sleep 2;
+ok(Load::wait_count($load, $N, $BOUND, sub { $_[0]{body} =~ /"node1"/ })
+   && Load::wait_count($load, $N, $BOUND,
+                       sub { $_[0]{body} =~ /"node2"/ }),
+   "before: $N requests on each node");
+
+my $port1 = port('fault_node1');
+my $mk = mark_logs();
 my $t_kill = time;
 FaultBackend::stop(delete $node{node1});
-sleep $MARKED_DOWN + 3;
+# Node 1 is marked down by whichever notices first: mod_proxy_hcheck
+# ("Health check DISABLING <url>", LogLevel proxy_hcheck:info in
+# t/conf/faults.conf.in) or a request that cannot connect, which puts
+# the member in its error state ("disabling worker for (host:port)";
+# the health check then leaves it there).  From then on the balancer
+# sends no request to it but the one that tries it again after retry=1
+# s, and that one is failed over to node 2.
+my $down = wait_for(sub {
+    err_since($mk) =~ m{(?:Health check DISABLING https?://[^\s:]+
+                         |disabling\ worker\ for\ \([^\s:]+)
+                        :\Q$port1\E\b}x
+}, $BOUND);
+my $t_down = time;
+ok($down, sprintf 'node 1 marked down after %.1f s',
+   $t_down - $t_kill) or diag(err_since($mk));
+my $after_ok = Load::wait_count($load, $N, $BOUND,
+                                sub { $_[0]{t} >= $t_down });
 my @done = Load::stop($load);
 
-# A request is timed from its start: one started just before the kill
-# may still be in flight on node 1 when it dies, so the switch window
-# opens half a second before the kill.
-my $t_switch = $t_kill - 0.5;
-my @before = grep { $_->{t} < $t_switch } @done;
-my @switch = grep { $_->{t} >= $t_switch
-                    && $_->{t} < $t_kill + $MARKED_DOWN } @done;
-my @after = grep { $_->{t} >= $t_kill + $MARKED_DOWN } @done;
-my $failed = sub { scalar grep { $_->{status} != 200 } @_ };
-my $on = sub { my $n = shift; scalar grep { $_->{body} =~ /"$n"/ } @_ };
+# Before: over before the kill.  After: started once node 1 was marked
+# down.  The switch: everything in between (in flight at the kill, or
+# sent while the health check had not run yet).
+my @before = grep { $_->{e} < $t_kill } @done;
+my @switch = grep { $_->{e} >= $t_kill && $_->{t} < $t_down } @done;
+my @after = grep { $_->{t} >= $t_down } @done;
 
-ok(@before > 20 && $on->('node1', @before) && $on->('node2', @before),
-   'before: both nodes take traffic');
-ok($failed->(@before) == 0, 'before: no failure')
-    or diag(join "\n", map { "$_->{status} " . substr($_->{body}, 0, 60) }
-                       grep { defined } (grep { $_->{status} != 200 }
-                                         @before)[0 .. 4]);
-ok(@after > 20, scalar(@after) . ' requests after node 1 was marked down');
+ok($on->('node1', @before) && $on->('node2', @before),
+   scalar(@before) . ' requests before the kill, on both nodes');
+ok($failed->(@before) == 0, 'before: no failure') or diag($show->(@before));
+ok($after_ok && @after >= $N,
+   scalar(@after) . ' requests after node 1 was marked down');
 ok($failed->(@after) == 0, 'after the health check: no failure')
-    or diag(join "\n", map { "$_->{status} " . substr($_->{body}, 0, 60) }
-                       grep { defined } (grep { $_->{status} != 200 }
-                                         @after)[0 .. 4]);
+    or diag($show->(@after));
 ok($on->('node2', @after) == @after, 'after: all on node 2');
-diag(sprintf "failover: %d requests before the kill, %d from 0.5 s before "
-     . "to %d s after it (%d failed), %d later (%d failed)",
-     scalar(@before), scalar(@switch), $MARKED_DOWN,
+diag(sprintf "failover: %d requests before the kill, %d in the %.1f s "
+     . "until node 1 was marked down (%d failed), %d after (%d failed)",
+     scalar(@before), scalar(@switch), $t_down - $t_kill,
      $failed->(@switch), scalar(@after), $failed->(@after));
 if (open my $fh, '>', t_logs() . '/faults_ha.txt') {
-    printf $fh "before %d\nswitch %d\nswitch_failed %d\nafter %d\n"
-        . "after_failed %d\n", scalar(@before), scalar(@switch),
+    printf $fh "before %d\nswitch %d\nswitch_seconds %.1f\n"
+        . "switch_failed %d\nafter %d\nafter_failed %d\n",
+        scalar(@before), scalar(@switch), $t_down - $t_kill,
         $failed->(@switch), scalar(@after), $failed->(@after);
 }
 
 # The gate stayed in force on the balancer: no blocked line for the
-# allowed traffic, and a refused path is refused.
+# allowed traffic (lines without a request, id=-, are probes), and a
+# refused path is refused.
 ok(!grep({ !/id=- / } blocked_since($m)),
    'no blocked line for allowed traffic');
 my $m2 = mark_logs();
@@ -92,4 +120,3 @@ my $r = req('fault_ha', 'GET', '/ok/services/Foo');
 my @b = blocked_since($m2);
 ok($r->{status} == 403 && @b == 1 && $b[0] =~ /reason=services/,
    'the gate still refuses /ok/services/Foo');
-

@@ -116,7 +116,7 @@ sub get {
             split /\n/, (split /\r\n\r\n/, $resp, 2)[0] // '';
     return { status => $st // 0, h => \%h };
 }
-wait_for(sub { get($pa, '/main')->{status} }, 10);
+wait_for(sub { get($pa, '/main')->{status} }, 60);
 
 # Vhost A inherits: report mode (a miss passes: the file exists), the
 # response id header, version 7, the allow rule, the deny rule, and the
@@ -142,7 +142,7 @@ ok(get($pb, '/own/secret')->{status} == 403);          # own deny
 # main deny added to B's own, over B's allow of /main/secret
 my $before = -s "$dir/error_log" || 0;
 ok(get($pb, '/main/secret/x')->{status} == 403);
-wait_for(sub { -s "$dir/error_log" > $before }, 3);
+wait_for(sub { -s "$dir/error_log" > $before }, 30);
 my $log;
 open $log, '<', "$dir/error_log" or die;
 seek $log, $before, 0;
@@ -163,7 +163,7 @@ ok(($r->{h}{'x-other-id'} // '') =~ /^$uuid$/
 my $mark = -s "$dir/error_log" || 0;
 get($pa, '/services/MainProxy?wsdl');                 # metadata On
 get($pb, '/services/OwnProxy?wsdl');                  # metadata Off
-wait_for(sub { (-s "$dir/error_log" || 0) > $mark }, 3);
+wait_for(sub { (-s "$dir/error_log" || 0) > $mark }, 30);
 open $log, '<', "$dir/error_log" or die;
 seek $log, $mark, 0;
 my @lines = grep { /blocked reason=/ } <$log>;

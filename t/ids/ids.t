@@ -15,16 +15,6 @@ plan tests => 35;
 my $re = uuid_re();
 my $valid = '0b7e2d5c-3f4a-4c1e-9a2b-6d8e0f1a2b3c';
 
-sub err_since {
-    my ($m) = @_;
-    blocked_since($m);      # waits until the access line is in
-    open my $fh, '<:raw', t_logs() . '/error_log' or die;
-    seek $fh, $m->{err}, 0;
-    local $/;
-    my $s = <$fh> // '';
-    return split /\n/, $s;
-}
-
 # One passed request: the same id everywhere.
 {
     my $m = mark_logs();
@@ -48,7 +38,8 @@ sub err_since {
 {
     my $m = mark_logs();
     my $r = req('edge_ids', 'GET', '/nope');
-    my @err = err_since($m);
+    blocked_since($m);      # waits until the access line is in
+    my @err = split /\n/, err_since($m);
     my @b = grep { /blocked reason=/ } @err;
     my @mi = mi_since($m);
     my @acc = grep { /\tGET \/nope / } edge_access_since($m);

@@ -110,7 +110,7 @@ wait_for(sub {
     seek $fh, $m->{mi}, 0;
     my $n = grep { m{\tGET /healthcare/load\?c\d} } <$fh>;
     return $n >= $N;
-}, 30);
+}, 120);
 my @mi = grep { $_->{request} =~ m{^GET /healthcare/load\?c\d} } mi_since($m);
 my %mi_ids;
 $mi_ids{$_->{id}}++ for @mi;
@@ -126,7 +126,7 @@ wait_for(sub {
     seek $fh, $lm, 0;
     my $n = () = <$fh>;
     return $n >= $N;
-}, 30);
+}, 120);
 open my $fh, '<', "$dir/ids_load.log" or die;
 seek $fh, $lm, 0;
 my (%pids, %tags, %edge_ids, $agree, $lines);

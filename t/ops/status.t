@@ -134,7 +134,7 @@ ok($kids_ok, "$CLIENTS clients got an answer to every request");
 
 # Every request has its access line before the counters are read.
 my $want_lines = $CLIENTS * (@gated + @report);
-wait_for(sub { edge_access_since($m) >= $want_lines }, 10);
+wait_for(sub { edge_access_since($m) >= $want_lines }, 60);
 my @blocked = blocked_since($m);
 my %pids = map { /\[pid (\d+)/ ? ($1 => 1) : () } @blocked;
 diag(scalar(keys %pids) . " child process(es) logged the refusals");

@@ -11,7 +11,7 @@ use Apache::Test;
 use MiGate::Test;
 use IO::Socket::INET;
 use POSIX ();
-use Time::HiRes qw(sleep);
+use Time::HiRes qw(sleep time);
 
 my $pki = Apache::Test::vars('top_dir') . '/build/pki';
 my $uuid = uuid_re();
@@ -77,7 +77,7 @@ my %port;
 sub free_port {
     for (1 .. 200) {
         my $p = 20000 + int(rand(40000));
-        my $s = IO::Socket::INET->new(LocalAddr => '0.0.0.0',
+        my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
                                       LocalPort => $p, Proto => 'tcp',
                                       Listen => 1, ReuseAddr => 0);
         next unless $s;
@@ -107,11 +107,13 @@ sub start_backend {
             open STDOUT, '>', '/dev/null';
             open STDERR, '>', '/dev/null';
             no warnings 'exec';
-            exec 'openssl', 's_server', '-accept', $p, '-www', '-quiet',
-                @$args;
+            exec 'openssl', 's_server', '-accept', "127.0.0.1:$p", '-www',
+                '-quiet', @$args;
             POSIX::_exit(127);
         }
-        for (1 .. 100) {
+        # A generous bound: a loaded machine may take seconds to start it.
+        my $end = time + 30;
+        while (time < $end) {
             last if waitpid($pid, POSIX::WNOHANG()) == $pid;
             if (listening($p)) {
                 $pid{$name} = $pid;

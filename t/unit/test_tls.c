@@ -12,6 +12,7 @@
 #include <openssl/dsa.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -798,6 +799,132 @@ static void test_sessions(void)
     X509_free(expired);
 }
 
+/* The "wso2carbon" certificates of the wso2carbon.jks keystores in
+ * github.com/wso2/micro-integrator (commit 2fb7ef26be6d), the source of
+ * the fingerprint table of migate_tls.c. */
+static const char *const wso2_shipped[] = {
+    /* product-scenarios/<scenario>/resources/keystores/wso2carbon.jks, 2017 */
+    "-----BEGIN CERTIFICATE-----\n"
+    "MIIDSTCCAjGgAwIBAgIEAoLQ/TANBgkqhkiG9w0BAQsFADBVMQswCQYDVQQGEwJV\n"
+    "UzELMAkGA1UECBMCQ0ExFjAUBgNVBAcTDU1vdW50YWluIFZpZXcxDTALBgNVBAoT\n"
+    "BFdTTzIxEjAQBgNVBAMTCWxvY2FsaG9zdDAeFw0xNzA3MTkwNjUyNTFaFw0yNzA3\n"
+    "MTcwNjUyNTFaMFUxCzAJBgNVBAYTAlVTMQswCQYDVQQIEwJDQTEWMBQGA1UEBxMN\n"
+    "TW91bnRhaW4gVmlldzENMAsGA1UEChMEV1NPMjESMBAGA1UEAxMJbG9jYWxob3N0\n"
+    "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAluZFdW1ynitztkWLC6xK\n"
+    "egbRWxky+5P0p4ShYEOkHs30QI2VCuR6Qo4Bz5rTgLBrky03W1GAVrZxuvKRGj9V\n"
+    "9+PmjdGtau4CTXu9pLLcqnruaczoSdvBYA3lS9a7zgFU0+s6kMl2EhB+rk7gXluE\n"
+    "ep7lIOenzfl2f6IoTKa2fVgVd3YKiSGsyL4tztS70vmmX121qm0sTJdKWP4HxXyq\n"
+    "K9neolXI9fYyHOYILVNZ69z/73OOVhkh/mvTmWZLM7GM6sApmyLX6OXUp8z0pkY+\n"
+    "vT/9+zRxxQs7GurC4/C1nK3rI/0ySUgGEafO1atNjYmlFN+M3tZX6nEcA6g94Iav\n"
+    "yQIDAQABoyEwHzAdBgNVHQ4EFgQUtS8kIYxQ8UVvVrZSdgyide9OHxUwDQYJKoZI\n"
+    "hvcNAQELBQADggEBABfk5mqsVUrpFCYTZZhOxTRRpGXqoW1G05bOxHxs42Paxw8r\n"
+    "AJ06Pty9jqM1CgRPpqvZa2lPQBQqZrHkdDE06q4NG0DqMH8NT+tNkXBe9YTre3EJ\n"
+    "CSfsvswtLVDZ7GDvTHKojJjQvdVCzRj6XH5Truwefb4BJz9APtnlyJIvjHk1hdoz\n"
+    "qyOniVZd0QOxLAbcdt946chNdQvCm6aUOputp8Xogr0KBnEy3U8es2cAfNZaEkPU\n"
+    "8Va5bU6Xjny8zGQnXCXxPKp7sMpgO93nPBt/liX1qfyXM7xEotWoxmm6HZx8oWQ8\n"
+    "U5aiXjZ5RKDWCCq4ZuXl6wVsUz1iE61suO5yWi8=\n"
+    "-----END CERTIFICATE-----\n",
+    /* samples/APITesting/deployment/docker/resources/wso2carbon.jks, 2023 */
+    "-----BEGIN CERTIFICATE-----\n"
+    "MIIDqTCCApGgAwIBAgIEY/ZaAzANBgkqhkiG9w0BAQsFADBkMQswCQYDVQQGEwJV\n"
+    "UzELMAkGA1UECAwCQ0ExFjAUBgNVBAcMDU1vdW50YWluIFZpZXcxDTALBgNVBAoM\n"
+    "BFdTTzIxDTALBgNVBAsMBFdTTzIxEjAQBgNVBAMMCWxvY2FsaG9zdDAeFw0yMzAy\n"
+    "MjIxODA4MDNaFw0yNTA1MjcxODA4MDNaMGQxCzAJBgNVBAYTAlVTMQswCQYDVQQI\n"
+    "DAJDQTEWMBQGA1UEBwwNTW91bnRhaW4gVmlldzENMAsGA1UECgwEV1NPMjENMAsG\n"
+    "A1UECwwEV1NPMjESMBAGA1UEAwwJbG9jYWxob3N0MIIBIjANBgkqhkiG9w0BAQEF\n"
+    "AAOCAQ8AMIIBCgKCAQEAzNqjfB4ypY0QkM4QnrtcFlRmFjdJYTzeTEzZj3PaJtNm\n"
+    "cOCxVNwomUwbkISogv4O4J0lDVAyq6aapDNY9JzxsoLehosqyuKar3IGSJhm8IM8\n"
+    "N7uVfT0mLQ+rho3zXE7/FahS+rwIp+OUPqJvRH8enc2mpfghG8cvBx4qq6VzMS3B\n"
+    "72CfNAPyEeFJwi4R4ZgXzslbr/oGMJBHSQDhVEoA8ukQzUsLafbt3sFMDVy0t5KN\n"
+    "SazRBLcHSPlx5B0W4JSWf/vv1A/c1v9AJSksxrSsRqRjoaHgp3AzhZw7LDsowfxq\n"
+    "HZ5bF0Thxq4OXEOsk/rSPIHvRilk7OP+epTXwZpw4QIDAQABo2MwYTAUBgNVHREE\n"
+    "DTALgglsb2NhbGhvc3QwHQYDVR0OBBYEFDysjUUhg/8AsH60rJvrAn9Way1/MB0G\n"
+    "A1UdJQQWMBQGCCsGAQUFBwMBBggrBgEFBQcDAjALBgNVHQ8EBAMCBPAwDQYJKoZI\n"
+    "hvcNAQELBQADggEBAKRAN+DA3BH5PxV/03SzLMngxn/w8hMabNXP5FptvBrPdFZh\n"
+    "68K1vR+PKopQBYIRNjolzmrfLInNz0qluYgz8NldoW+SKq4kjfGbN1RiJVW4hfYD\n"
+    "b8UpRwoyWCybPACCJuzsiJV+VFXBu9hGk51NZHwY6QgJDFkHcf3dOfjME05iyCW4\n"
+    "c+xYWcJB7Nqn0n3EGtK1DoiiENpTC/4PKY1YGvEQXzDqI73gJngKNZ78sxNx0WaQ\n"
+    "IfN33Hov0Xt/cLMk1zzlJvD+N8R8n7CzS+jr1SnCoJmCZFJzFjqPNxzsTsfFTirt\n"
+    "jqyYrPWHhU8D9Mc3iqtgauRF4U2kpFsdpKpWOhQ=\n"
+    "-----END CERTIFICATE-----\n",
+    /* samples/HelloDocker/deployment/docker/resources/wso2carbon.jks, 2024 */
+    "-----BEGIN CERTIFICATE-----\n"
+    "MIIDuTCCAqGgAwIBAgIUYyS+bczs8GSwcxhQE2YBjdAEjL8wDQYJKoZIhvcNAQEL\n"
+    "BQAwZDELMAkGA1UEBhMCVVMxCzAJBgNVBAgMAkNBMRYwFAYDVQQHDA1Nb3VudGFp\n"
+    "biBWaWV3MQ0wCwYDVQQKDARXU08yMQ0wCwYDVQQLDARXU08yMRIwEAYDVQQDDAls\n"
+    "b2NhbGhvc3QwHhcNMjQwMjIyMDg1MjU1WhcNMjYwNTI3MDg1MjU1WjBkMQswCQYD\n"
+    "VQQGEwJVUzELMAkGA1UECAwCQ0ExFjAUBgNVBAcMDU1vdW50YWluIFZpZXcxDTAL\n"
+    "BgNVBAoMBFdTTzIxDTALBgNVBAsMBFdTTzIxEjAQBgNVBAMMCWxvY2FsaG9zdDCC\n"
+    "ASIwDQYJKoZIhvcNAQEBBQADggEPADCCAQoCggEBAObHe4rr21FT7Xuoyz3CS0r+\n"
+    "y8QLhpyogFlXw0LCIPFjVqLUmABI9SFIz7pVzJpqTPl4BlaUqG77B722SIskBnLR\n"
+    "Gs5GW5AHGujHUfjrRUC/LE0hwaa7A5kSTnxpvqLU9gzPl5GQ28wbopipw0Y2CNGq\n"
+    "lYrTJwL0/S27BCeObYkRxZk4J/FVbKeMVnRAUYeA7R6IR8wBu6waPS5CNOTki/Zw\n"
+    "50AojGadVfmGy6QC6gVaiC8IamBZKkvOjc/tCauP9BNkHgpAnAaXOZtSrEX6i/qJ\n"
+    "G/ZXmOcJSFGHKzjHOuFi6+8bP+Kws3UM/vFfd4Gh2aS2b6gOw25t/R0lDJV+wtEC\n"
+    "AwEAAaNjMGEwFAYDVR0RBA0wC4IJbG9jYWxob3N0MB0GA1UdDgQWBBSHAxKoKeZs\n"
+    "Zs1ni+EXYW75fM70bjAdBgNVHSUEFjAUBggrBgEFBQcDAQYIKwYBBQUHAwIwCwYD\n"
+    "VR0PBAQDAgTwMA0GCSqGSIb3DQEBCwUAA4IBAQDGL9SSAc8zeZpUoihSa1Vz0dcW\n"
+    "nEGYdt7dBpxSziqRVH5O62qUOvd8mlhy3Hx7pvZm2+jJb5LxGJ3c/W8F3mut1Stj\n"
+    "ASEEul9axuxo5fnzUWk6AWm2pahlKme0bJO/uBrcMtZU6MwBvE76A3fh+kZzVTDl\n"
+    "Ln2TTorJXrt/IBnJuVGOe3XlFNS20J7lKERkwPvDfXdgnZIiTbG0w9bALUJjQ8U2\n"
+    "AAP9akgu7pLWL7G55sSVobFrBLJELgqqSUTUxA9uro60F1Q0UaXpNwht1BwA1UPB\n"
+    "s+5OvfW8g1hdVgVvcfeFHBOhI2NkTmzdFFWJe0ExOCoybGWIfFdbVmjUY/bR\n"
+    "-----END CERTIFICATE-----\n",
+};
+
+static X509 *pem_cert(const char *pem)
+{
+    BIO *b = BIO_new_mem_buf(pem, -1);
+    X509 *x = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
+
+    BIO_free(b);
+    return x;
+}
+
+/* ---- the certificates WSO2 ships ---------------------------------- */
+
+static void test_shipped(void)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(wso2_shipped) / sizeof(wso2_shipped[0]); i++) {
+        X509 *x = pem_cert(wso2_shipped[i]), *y;
+        unsigned char *der = NULL;
+        const unsigned char *p;
+        int len;
+
+        if (x == NULL) {
+            ok(0, "shipped %zu: certificate parsed", i + 1);
+            continue;
+        }
+        is_str(cert_verdict(x, "localhost"),
+               "WSO2 default certificate (fingerprint)",
+               "shipped %zu: named by its fingerprint", i + 1);
+        is_str(migate_tls_judge_chain(x, X509_V_OK, "localhost", buf,
+                                      sizeof(buf)),
+               "WSO2 default certificate (fingerprint)",
+               "shipped %zu: named by its fingerprint, chain trusted",
+               i + 1);
+        /* One bit of the signature changed: no longer the shipped
+         * certificate, but still a self-signed O=WSO2 one. */
+        if ((len = i2d_X509(x, &der)) <= 0) {
+            ok(0, "shipped %zu: certificate encoded", i + 1);
+            X509_free(x);
+            continue;
+        }
+        der[len - 1] ^= 1;
+        p = der;
+        y = d2i_X509(NULL, &p, len);
+        is_str(cert_verdict(y, "localhost"),
+               "WSO2 default certificate (self-signed O=WSO2)",
+               "shipped %zu: a changed copy is caught by its subject",
+               i + 1);
+        OPENSSL_free(der);
+        X509_free(y);
+        X509_free(x);
+    }
+}
+
 /* ---- the verdict given a chain result (for the verify callback) ---- */
 
 static void test_chain(void)
@@ -859,6 +986,7 @@ int main(void)
     test_force();
     test_sessions();
     test_chain();
+    test_shipped();
 
     X509_free(ca);
     EVP_PKEY_free(k_ca);
