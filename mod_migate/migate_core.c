@@ -60,6 +60,11 @@ int migate_method_index(const char *token, size_t len)
     return -1;
 }
 
+const char *migate_method_name(int idx)
+{
+    return idx >= 0 && (size_t)idx < N_METHODS ? methods[idx] : NULL;
+}
+
 /* Any case: methods are case-sensitive, so "trace" is not TRACE to
  * httpd, but a backend or a proxy in between may think otherwise. */
 int migate_method_forbidden(const char *token, size_t len)

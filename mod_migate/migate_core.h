@@ -47,6 +47,10 @@ typedef uint32_t migate_methods_t;
  * methods are), or -1. */
 int migate_method_index(const char *token, size_t len);
 
+/* The token at an index of the table, NULL past its end: the listable
+ * methods, then TRACE, TRACK and CONNECT. */
+const char *migate_method_name(int idx);
+
 /* 1 for TRACE, TRACK and CONNECT in any case: never passed, never
  * listable. */
 int migate_method_forbidden(const char *token, size_t len);
