@@ -293,21 +293,14 @@ like($om->{headers}{'content-type'} // '',
 
 my $dir = File::Temp::tempdir('migate-metrics.XXXXXX', TMPDIR => 1,
                               CLEANUP => 1);
-sub write_file {
-    my ($name, $text) = @_;
-    open my $fh, '>', "$dir/$name" or die "$dir/$name: $!";
-    print $fh $text;
-    close $fh;
-    return "$dir/$name";
-}
-my $prom_file = write_file('metrics.txt', $metrics->{body});
+my $prom_file = write_file("$dir/metrics.txt", $metrics->{body});
 my $out = `promtool check metrics <'$prom_file' 2>&1`;
 ok($? == 0, 'promtool check metrics: valid, no lint problem') or diag($out);
 
 # The samples as python3-prometheus-client's parsers read them (the
 # Prometheus format's and the OpenMetrics one), one JSON line each:
 # [name, labels, value].
-my $parse = write_file('parse.py', <<'EOF');
+my $parse = write_file("$dir/parse.py", <<'EOF');
 import json, sys
 from prometheus_client.parser import text_string_to_metric_families as prom
 from prometheus_client.openmetrics.parser import \
@@ -318,7 +311,8 @@ for fam in parser(open(sys.argv[2], encoding='utf-8').read()):
         print(json.dumps([s.name, s.labels, s.value]))
 EOF
 my %samples;
-for ([ prom => $prom_file ], [ om => write_file('om.txt', $om->{body}) ]) {
+my $om_file = write_file("$dir/om.txt", $om->{body});
+for ([ prom => $prom_file ], [ om => $om_file ]) {
     my ($fmt, $file) = @$_;
     my @lines = `python3 '$parse' $fmt '$file' 2>&1`;
     my $rc = $?;

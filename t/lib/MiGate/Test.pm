@@ -15,7 +15,7 @@ use Apache::Test ();
 our @EXPORT = qw(port req raw_req mark_logs blocked_since mi_since
                  edge_access_since refused_ok passed_ok uuid_re
                  t_logs wait_for httpd_under_test module_under_test
-                 own_httpd_conf own_httpd_ctl own_httpd_pid);
+                 own_httpd_conf own_httpd_ctl own_httpd_pid write_file);
 
 sub t_logs { Apache::Test::vars('t_logs') }
 
@@ -60,6 +60,15 @@ sub own_httpd_pid {
     my $p = <$fh> // 0;
     chomp $p;
     return $p;
+}
+
+# Write $text to the file $path; returns $path.
+sub write_file {
+    my ($path, $text) = @_;
+    open my $fh, '>', $path or die "$path: $!";
+    print $fh $text;
+    close $fh or die "$path: $!";
+    return $path;
 }
 
 sub port {
