@@ -57,7 +57,8 @@ typedef struct {
 
     /* Resolved at post_config, read-only afterwards. */
     migate_policy *policy;
-    int index;                  /* slot of this vhost's status counters */
+    int index;                  /* position among the gated servers:
+                                   its block of status counters        */
 } migate_srv_conf;
 
 /* Effective values: defaults resolved in one place (mod_h2 style). */
@@ -131,7 +132,8 @@ int migate_check_backends(apr_pool_t *pconf, apr_pool_t *plog,
 
 /* migate_status.c: counters and the migate-status handler. */
 int migate_status_post_config(apr_pool_t *pconf, server_rec *s);
-/* Count one request of server s under its final verdict. */
+/* Count one request of server s under its final verdict, and under the
+ * rule that decided it (an index of its policy, or -1: none named). */
 void migate_count(const server_rec *s, migate_reason_e reason,
                   int reported, int rule);
 int migate_status_handler(request_rec *r);

@@ -1,6 +1,9 @@
 # SetHandler migate-status: the effective policy of each gated vhost and
-# counters summed over every child, read as JSON before and after a known
-# mix of requests sent by several clients at once.
+# counters summed over every child, by verdict, reason and rule, read as
+# JSON before and after a known mix of requests sent by several clients
+# at once; the same counters as Prometheus metrics, read by promtool and
+# by python3-prometheus-client's parsers; and what a graceful restart
+# does to them.
 use strict;
 use warnings FATAL => 'all';
 
