@@ -717,12 +717,12 @@ static void html_rule_hits(request_rec *r, const migate_snap *sn)
     for (i = 0; i < sn->nrules; i++) {
         const migate_rule_spec *rs = rule_spec(sn->sc, i, &deny);
 
-        ap_rprintf(r, "<tr><td>%s</td><td>%s</td><td><code>%s</code></td>"
+        ap_rprintf(r, "<tr><td>%s</td><td>%s</td><td>%s%s%s</td>"
                    "<td>%" APR_UINT64_T_FMT "</td></tr>\n",
                    h(r->pool, migate_policy_rule_name(sn->sc->policy, i)),
                    rs ? kind_name(rs, deny) : "built-in",
-                   rs ? h(r->pool, rs->pattern) : "",
-                   sn->c[C_RULES + i]);
+                   rs ? "<code>" : "", rs ? h(r->pool, rs->pattern) : "",
+                   rs ? "</code>" : "", sn->c[C_RULES + i]);
     }
     ap_rprintf(r, "<tr><td>-</td><td colspan=\"2\">passed, no rule named "
                "(a regex allow)</td><td>%" APR_UINT64_T_FMT "</td></tr>\n"

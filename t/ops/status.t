@@ -23,7 +23,8 @@ sub status_json {
     my $r = raw_req($vhost // 'ops_status',
                     "GET /migate-status?json HTTP/1.0\r\n"
                     . "Host: localhost\r\n\r\n");
-    my $doc = eval { JSON::PP->new->decode($r->{body}) };
+    # UTF-8, as JSON must be.
+    my $doc = eval { JSON::PP->new->utf8->decode($r->{body}) };
     diag("status: $r->{status}, not JSON: $@") unless $doc;
     return ($r, $doc);
 }
@@ -67,7 +68,7 @@ is_deeply($g->{allow},
           'allow rules, with their methods');
 is_deeply($g->{services}, ['OpsProxy'], 'opened services');
 is_deeply([ map { $_->{pattern} } @{$g->{deny}} ],
-          [ '/globaldeny', '^/a<b>&"q', '/macrodeny' ],
+          [ '/globaldeny', '^/a<b>&"q', '/macrodeny', "/caf\x{fffd}" ],
           'deny rules: the main server\'s, then the vhost\'s own');
 is_deeply($doc->{builtin_deny},
           [ qw(/services /management /dashboard /carbon /fileupload) ],
@@ -97,7 +98,8 @@ is_deeply([ map { "$_->{directive} $_->{pattern}" }
             @{$hits}[@builtin .. $#$hits - 1] ],
           [ 'MiGateAllow /healthcare', 'MiGateAllowExact /orders',
             'MiGateAllowService OpsProxy', 'MiGateDeny /globaldeny',
-            'MiGateDenyMatch ^/a<b>&"q', 'MiGateDeny /macrodeny' ],
+            'MiGateDenyMatch ^/a<b>&"q', 'MiGateDeny /macrodeny',
+            "MiGateDeny /caf\x{fffd}" ],
           'then the operator\'s rules, in policy order')
     or diag(explain($hits));
 ok(!grep({ $_->{rule} !~ /^(?:builtin:\S+|.+:\d+|-)$/ } @$hits)
@@ -263,7 +265,8 @@ ok($r->{status} == 200
    && $body =~ m{<h1>MI gate status for} && $body =~ m{</html>\s*\z},
    'HTML page');
 ok(index($body, '^/a&lt;b&gt;&amp;&quot;q') >= 0
-   && index($body, '<b>&') < 0, 'HTML escapes the configuration');
+   && index($body, '<b>&') < 0 && index($body, '/caf&#233;') >= 0,
+   'HTML escapes the configuration');
 my $gp = port('ops_gated');
 ok($body =~ /:$gp\b/ && $body =~ /<td>services<\/td>/,
    'HTML shows the vhosts and the reasons');
