@@ -725,7 +725,8 @@ static void html_rule_hits(request_rec *r, const migate_snap *sn)
                    rs ? "</code>" : "", sn->c[C_RULES + i]);
     }
     ap_rprintf(r, "<tr><td>-</td><td colspan=\"2\">passed, no rule named "
-               "(a regex allow)</td><td>%" APR_UINT64_T_FMT "</td></tr>\n"
+               "(a MiGateAllowMatch regex, OPTIONS *)</td><td>%"
+               APR_UINT64_T_FMT "</td></tr>\n"
                "</table>\n", sn->c[C_NO_RULE]);
 }
 
