@@ -62,7 +62,8 @@ typedef struct {
 
     /* Resolved at post_config, read-only afterwards. */
     migate_policy *policy;
-    int index;                  /* slot of this vhost's status counters */
+    int index;                  /* position among the gated servers:
+                                   its block of status counters        */
 } migate_srv_conf;
 
 /* Effective values: defaults resolved in one place (mod_h2 style). */
@@ -150,7 +151,8 @@ apr_array_header_t *migate_ssl_dump(apr_pool_t *p, const server_rec *s);
 
 /* migate_status.c: counters and the migate-status handler. */
 int migate_status_post_config(apr_pool_t *pconf, server_rec *s);
-/* Count one request of server s under its final verdict. */
+/* Count one request of server s under its final verdict, and under the
+ * rule that decided it (an index of its policy, or -1: none named). */
 void migate_count(const server_rec *s, migate_reason_e reason,
                   int reported, int rule);
 int migate_status_handler(request_rec *r);

@@ -1088,6 +1088,23 @@ const char *migate_policy_rule_name(const migate_policy *pol, int rule)
     return APR_ARRAY_IDX(pol->names, rule, const char *);
 }
 
+int migate_policy_first_rule(const migate_policy *pol)
+{
+    (void)pol;
+    return MIGATE_B__COUNT
+           + (int)(sizeof(builtin_deny) / sizeof(builtin_deny[0]));
+}
+
+const char *migate_builtin_deny_path(int i)
+{
+    size_t n = sizeof(builtin_deny) / sizeof(builtin_deny[0]);
+
+    if (i == 0) {
+        return "/services";
+    }
+    return i > 0 && (size_t)i <= n ? builtin_deny[i - 1] : NULL;
+}
+
 static const char *add_regex(migate_policy *pol, apr_array_header_t *list,
                              const char *pattern, migate_methods_t methods,
                              uint32_t opts, const char *where)
@@ -1167,6 +1184,7 @@ const char *migate_policy_service(migate_policy *pol, const char *name,
                                   const char *where)
 {
     const char *err;
+    int *rule;
 
     if (pol->compiled) {
         return "policy already compiled";
@@ -1175,12 +1193,13 @@ const char *migate_policy_service(migate_policy *pol, const char *name,
     if (err) {
         return err;
     }
+    /* A name opened twice keeps its first rule; the second gets an
+     * index all the same, so that every rule as written has one. */
+    rule = apr_palloc(pol->pool, sizeof(*rule));
+    *rule = rule_name(pol, where);
     if (!apr_hash_get(pol->services, name, APR_HASH_KEY_STRING)) {
-        const char *k = apr_pstrdup(pol->pool, name);
-        int *rule = apr_palloc(pol->pool, sizeof(*rule));
-
-        *rule = rule_name(pol, where);
-        apr_hash_set(pol->services, k, APR_HASH_KEY_STRING, rule);
+        apr_hash_set(pol->services, apr_pstrdup(pol->pool, name),
+                     APR_HASH_KEY_STRING, rule);
     }
     return NULL;
 }

@@ -75,6 +75,16 @@ const char *migate_builtin_name(migate_builtin_e b);
 int migate_policy_rule_count(const migate_policy *pol);
 const char *migate_policy_rule_name(const migate_policy *pol, int rule);
 
+/* The index of the first operator's rule: each migate_policy_allow,
+ * _deny and _service call that succeeds names one index, in call order
+ * (a service named twice too, though only the first can decide). */
+int migate_policy_first_rule(const migate_policy *pol);
+
+/* The paths denied whatever the configuration, any case (SPEC "Always
+ * enforced"): "/services" (judged as MI sees it, builtin:services), then
+ * the hard denies of "builtin:/management", ...  NULL past the end. */
+const char *migate_builtin_deny_path(int i);
+
 /* Metadata query kinds (MiGateServiceMetadata), one bit each. */
 #define MIGATE_META_WSDL    0x01u   /* ?wsdl                            */
 #define MIGATE_META_WSDL2   0x02u   /* ?wsdl2                           */

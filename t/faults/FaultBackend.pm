@@ -6,6 +6,10 @@ package FaultBackend;
 #
 #   node    a stand-in MI node: /testHealth answers 200, anything else
 #           200 with {"node":"<name>","target":"..."}; keep-alive
+#   hold    a node that holds a request for .../hold...: it makes the
+#           file <dir>/held when the request is in, and answers once the
+#           test has made <dir>/release (a request in flight, for as long
+#           as the test wants)
 #   hang    completes the handshake, reads the request, never answers
 #   reset   /ok/head...: reads the request and resets the connection
 #           (RST, no TLS close_notify) before any answer;
@@ -150,6 +154,15 @@ sub connection {
                 sleep 0.2;
             }
             reset_now($raw);
+        }
+        if ($a{mode} eq 'hold' && $rq->{target} =~ m{/hold}) {
+            if (open my $fh, '>', "$a{dir}/held") {
+                close $fh;
+            }
+            for (1 .. 1200) {
+                last if -e "$a{dir}/release";
+                sleep 0.05;
+            }
         }
         my $body = $rq->{target} eq '/testHealth'
             ? "healthy $a{name}\n"

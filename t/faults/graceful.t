@@ -31,7 +31,6 @@ use Time::HiRes qw(time sleep);
 plan tests => 14;
 
 my $top = Apache::Test::vars('top_dir');
-my $httpd = httpd_under_test();
 my $port = port('fault_own');
 my $mi = port('mi');
 my $dir = tempdir('migate-graceful.XXXXXX', TMPDIR => 1, CLEANUP => 1);
@@ -71,18 +70,8 @@ EOF
     rename "$conf.new", $conf or die $!;
 }
 
-sub ctl {
-    my $k = shift;
-    my $out = `'$httpd' -f '$conf' -k $k 2>&1`;
-    return ($? >> 8, $out);
-}
-
-sub pid {
-    open my $fh, '<', "$dir/httpd.pid" or return 0;
-    my $p = <$fh> // 0;
-    chomp $p;
-    return $p;
-}
+sub ctl { own_httpd_ctl($conf, @_) }
+sub pid { own_httpd_pid($dir) }
 
 # status of one request on a new connection
 sub get {

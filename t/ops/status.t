@@ -1,6 +1,9 @@
 # SetHandler migate-status: the effective policy of each gated vhost and
-# counters summed over every child, read as JSON before and after a known
-# mix of requests sent by several clients at once.
+# counters summed over every child, by verdict, reason and rule, read as
+# JSON before and after a known mix of requests sent by several clients
+# at once; the same counters as Prometheus metrics, read by promtool and
+# by python3-prometheus-client's parsers; and what a graceful restart
+# does to them.
 use strict;
 use warnings FATAL => 'all';
 
@@ -8,8 +11,9 @@ use Apache::Test qw(-withtestmore);
 use MiGate::Test;
 use JSON::PP ();
 use POSIX ();
+use File::Temp ();
 
-plan tests => 49;
+plan tests => 66;
 
 my $CLIENTS = 4;
 
@@ -19,7 +23,8 @@ sub status_json {
     my $r = raw_req($vhost // 'ops_status',
                     "GET /migate-status?json HTTP/1.0\r\n"
                     . "Host: localhost\r\n\r\n");
-    my $doc = eval { JSON::PP->new->decode($r->{body}) };
+    # UTF-8, as JSON must be.
+    my $doc = eval { JSON::PP->new->utf8->decode($r->{body}) };
     diag("status: $r->{status}, not JSON: $@") unless $doc;
     return ($r, $doc);
 }
@@ -38,8 +43,8 @@ ok($r->{status} == 200 && $doc, 'status ?json answers valid JSON');
 ok(($r->{headers}{'content-type'} // '') =~ m{^application/json},
    'JSON content type');
 ok(($r->{headers}{'cache-control'} // '') eq 'no-store', 'never cached');
-ok($doc->{counters_kept_across_restarts}
-   && $doc->{counters_since_epoch} > 0, 'counters since a start time');
+ok($doc->{generation} >= 0 && $doc->{counters_since_epoch} > 0,
+   'counters since a start time, of a configuration generation');
 
 my $g = server_of($doc, 'ops_gated');
 my $rep = server_of($doc, 'ops_report');
@@ -51,7 +56,8 @@ ok(server_of($doc, 'edge'), 'every gated vhost of the server is listed');
 is($g->{mode}, 'enforce', 'mode');
 is($g->{deny_status}, 403, 'deny status');
 is($g->{backend_tls}, 'strict', 'backend TLS mode');
-ok(!$g->{service_metadata}, 'metadata off');
+ok(!$g->{service_metadata} && !@{$g->{service_metadata_kinds}},
+   'metadata off');
 is($g->{request_id}{header}, 'activityid', 'request id header');
 is($g->{request_id}{response_header}, 'X-Request-Id', 'response header');
 is($g->{request_id}{version}, 4, 'uuid version');
@@ -63,7 +69,7 @@ is_deeply($g->{allow},
           'allow rules, with their methods');
 is_deeply($g->{services}, ['OpsProxy'], 'opened services');
 is_deeply([ map { $_->{pattern} } @{$g->{deny}} ],
-          [ '/globaldeny', '^/a<b>&"q' ],
+          [ '/globaldeny', '^/a<b>&"q', '/macrodeny', "/caf\x{fffd}" ],
           'deny rules: the main server\'s, then the vhost\'s own');
 is_deeply($doc->{builtin_deny},
           [ qw(/services /management /dashboard /carbon /fileupload) ],
@@ -75,19 +81,49 @@ my @reasons = qw(not-allowed method hard-deny services service-metadata
                  backend-tls protocol);
 is_deeply([ sort keys %{$g->{counters}{refused_by_reason}} ],
           [ sort @reasons ], 'a counter for every reason code');
+is_deeply($doc->{never_methods}, [qw(TRACE TRACK CONNECT)],
+          'methods never passed');
+
+# A hit counter for every rule index: the built-in checks, the built-in
+# denies, the operator's rules in policy order (allow rules and services
+# as written, then the main server's deny rules and the vhost's own),
+# and "-" for a pass that names no rule.
+my @builtin = map { "builtin:$_" }
+    qw(method canonical-path services service-metadata default-deny header
+       protocol backend-plain backend-tls /management /dashboard /carbon
+       /fileupload);
+my $hits = $g->{counters}{rule_hits};
+is_deeply([ map { $_->{rule} } @{$hits}[0 .. $#builtin] ], \@builtin,
+          'rule hits: the built-in checks and denies first');
+is_deeply([ map { "$_->{directive} $_->{pattern}" }
+            @{$hits}[@builtin .. $#$hits - 1] ],
+          [ 'MiGateAllow /healthcare', 'MiGateAllowExact /orders',
+            'MiGateAllowService OpsProxy', 'MiGateDeny /globaldeny',
+            'MiGateDenyMatch ^/a<b>&"q', 'MiGateDeny /macrodeny',
+            "MiGateDeny /caf\x{fffd}" ],
+          'then the operator\'s rules, in policy order')
+    or diag(explain($hits));
+ok(!grep({ $_->{rule} !~ /^(?:builtin:\S+|.+:\d+|-)$/ } @$hits)
+   && $hits->[-1]{rule} eq '-',
+   'each named file:line or builtin:<check>, then "-"');
+like((grep { ($_->{pattern} // '') eq '/macrodeny' } @$hits)[0]{rule},
+     qr/^macro 'OpsDeny' .*".*:\d+$/i,
+     'a rule from a macro: a file name with double quotes');
 
 # --- a known mix from several clients at once -----------------------
 
 my %before = (g => $g->{counters}, rep => $rep->{counters});
 my $m = mark_logs();
 
-# Per client, on ops_gated: 4 passes and 9 refusals; on ops_report:
-# 1 pass, 2 reported, 1 refusal (always enforced).
+# Per client, on ops_gated: 5 passes and 13 refusals; on ops_report:
+# 1 pass, 2 reported, 1 refusal (always enforced).  The comment names the
+# rule that decides (the operator's by directive and pattern).
 my @gated = (
-    [ 'GET',   '/healthcare/a' ],
-    [ 'GET',   '/healthcare/b/c' ],
-    [ 'HEAD',  '/healthcare' ],
-    [ 'POST',  '/orders' ],
+    [ 'GET',   '/healthcare/a' ],               # MiGateAllow /healthcare
+    [ 'GET',   '/healthcare/b/c' ],             # MiGateAllow /healthcare
+    [ 'HEAD',  '/healthcare' ],                 # MiGateAllow /healthcare
+    [ 'POST',  '/orders' ],                     # MiGateAllowExact /orders
+    [ 'GET',   '/services/OpsProxy' ],          # MiGateAllowService
     [ 'GET',   '/nope' ],                       # not-allowed
     [ 'GET',   '/migate-status' ],              # not-allowed
     [ 'POST',  '/healthcare/x' ],               # method
@@ -98,7 +134,23 @@ my @gated = (
     [ 'GET',   '/a%2fb' ],                      # encoding
     [ 'GET',   '/healthcare/h', 'X-Note' => "a\x1bb" ],    # protocol
     [ 'GET',   '/healthcare/h', 'Connection' => 'activityid' ],    # header
+    [ 'GET',   '/globaldeny/x' ],               # hard-deny, main server
+    [ 'GET',   '/A%3cB%3e%26%22Q' ],            # hard-deny, MiGateDenyMatch
+    [ 'GET',   '/macrodeny' ],                  # hard-deny, from the macro
 );
+# Hits per rule and client: by name for the built-in ones, by directive
+# and pattern for the operator's.
+my %want_rules_g = (
+    'MiGateAllow /healthcare' => 3, 'MiGateAllowExact /orders' => 1,
+    'MiGateAllowService OpsProxy' => 1,
+    'builtin:default-deny' => 3, 'builtin:method' => 1,
+    'builtin:services' => 1, 'builtin:/management' => 1,
+    'builtin:canonical-path' => 2, 'builtin:protocol' => 1,
+    'builtin:header' => 1, 'MiGateDeny /globaldeny' => 1,
+    'MiGateDenyMatch ^/a<b>&"q' => 1, 'MiGateDeny /macrodeny' => 1,
+);
+my %want_rules_rep = ('MiGateAllow /healthcare' => 1,
+                      'builtin:default-deny' => 2, 'builtin:services' => 1);
 my @report = (
     [ 'GET',  '/healthcare/r' ],                # passed
     [ 'GET',  '/nope' ],                        # reported not-allowed
@@ -152,10 +204,10 @@ sub delta {
 }
 
 my %want_g = ('not-allowed' => 2, method => 2, services => 1,
-              'hard-deny' => 1, 'control-char' => 1, encoding => 1,
+              'hard-deny' => 4, 'control-char' => 1, encoding => 1,
               header => 1, protocol => 1);
-is(delta('g', 'passed'), 4 * $CLIENTS, 'gated: passed');
-is(delta('g', 'refused'), 10 * $CLIENTS, 'gated: refused in all');
+is(delta('g', 'passed'), 5 * $CLIENTS, 'gated: passed');
+is(delta('g', 'refused'), 13 * $CLIENTS, 'gated: refused in all');
 is(delta('g', 'reported'), 0, 'gated: nothing reported');
 for my $reason (@reasons) {
     is(delta('g', 'refused_by_reason', $reason),
@@ -169,6 +221,30 @@ is(delta('rep', 'reported_by_reason', 'method'), $CLIENTS,
 is(delta('rep', 'refused_by_reason', 'services'), $CLIENTS,
    'report: /services still refused');
 is(delta('rep', 'reported'), 2 * $CLIENTS, 'report: reported in all');
+
+# Exact hits per rule: the expected ones, and zero for every other rule.
+sub rule_key {
+    my ($h) = @_;
+    return defined $h->{directive} ? "$h->{directive} $h->{pattern}"
+                                   : $h->{rule};
+}
+
+sub rule_deltas {
+    my ($which) = @_;
+    my ($b, $a) = ($before{$which}{rule_hits}, $after{$which}{rule_hits});
+    my %d;
+    for my $i (0 .. $#$a) {
+        $d{rule_key($a->[$i])} += $a->[$i]{hits} - $b->[$i]{hits};
+    }
+    return \%d;
+}
+for ([ g => \%want_rules_g ], [ rep => \%want_rules_rep ]) {
+    my ($which, $want) = @$_;
+    my $got = rule_deltas($which);
+    my %exp = map { $_ => ($want->{$_} // 0) * $CLIENTS } keys %$got;
+    is_deeply($got, \%exp, "$which: exact hits per rule, zero elsewhere")
+        or diag(explain($got));
+}
 
 # --- the status URL inside a gated vhost ----------------------------
 
@@ -190,10 +266,15 @@ ok($r->{status} == 200
    && $body =~ m{<h1>MI gate status for} && $body =~ m{</html>\s*\z},
    'HTML page');
 ok(index($body, '^/a&lt;b&gt;&amp;&quot;q') >= 0
-   && index($body, '<b>&') < 0, 'HTML escapes the configuration');
+   && index($body, '<b>&') < 0 && index($body, '/caf&#233;') >= 0,
+   'HTML escapes the configuration');
 my $gp = port('ops_gated');
 ok($body =~ /:$gp\b/ && $body =~ /<td>services<\/td>/,
    'HTML shows the vhosts and the reasons');
+ok($body =~ m{<td>builtin:/management</td>}
+   && $body =~ m{<td>MiGateDeny</td><td><code>/macrodeny</code></td>}
+   && $body =~ m{macro (?:'|&#39;)OpsDeny(?:'|&#39;).*&quot;}i,
+   'HTML shows the hits per rule, names escaped');
 
 $r = req('ops_status', 'HEAD', '/migate-status?json');
 ok($r->{status} == 200 && $r->{body} eq '', 'HEAD');
@@ -201,12 +282,87 @@ $r = req('ops_status', 'POST', '/migate-status');
 ok($r->{status} == 405 && ($r->{headers}{allow} // '') =~ /GET/,
    'POST is 405 with Allow');
 
-# --- a graceful restart keeps the counters --------------------------
+# --- metrics, read by real parsers ---------------------------------
 
-($r, $doc) = status_json();
-my $gen0 = $doc->{restarts_since};
-my $since0 = $doc->{counters_since_epoch};
-my $passed0 = server_of($doc, 'ops_gated')->{counters}{passed};
+# Both expositions, and the JSON of the same moment (the status vhost is
+# not gated: reading the page counts nothing).
+my $metrics = raw_req('ops_status', "GET /migate-status?metrics HTTP/1.0\r\n"
+                                    . "Host: localhost\r\n\r\n");
+my $om = raw_req('ops_status', "GET /migate-status?metrics HTTP/1.0\r\n"
+                 . "Host: localhost\r\nAccept: application/openmetrics-text;"
+                 . "version=1.0.0,text/plain;version=0.0.4;q=0.5\r\n\r\n");
+(undef, $doc) = status_json();
+like($metrics->{headers}{'content-type'} // '',
+     qr{^text/plain; version=0\.0\.4}, 'Prometheus text format');
+like($om->{headers}{'content-type'} // '',
+     qr{^application/openmetrics-text; version=1\.0\.0},
+     'OpenMetrics when asked for');
+
+my $dir = File::Temp::tempdir('migate-metrics.XXXXXX', TMPDIR => 1,
+                              CLEANUP => 1);
+my $prom_file = write_file("$dir/metrics.txt", $metrics->{body});
+my $out = `promtool check metrics <'$prom_file' 2>&1`;
+ok($? == 0, 'promtool check metrics: valid, no lint problem') or diag($out);
+
+# The samples as python3-prometheus-client's parsers read them (the
+# Prometheus format's and the OpenMetrics one), one JSON line each:
+# [name, labels, value].
+my $parse = write_file("$dir/parse.py", <<'EOF');
+import json, sys
+from prometheus_client.parser import text_string_to_metric_families as prom
+from prometheus_client.openmetrics.parser import \
+    text_string_to_metric_families as om
+parser = om if sys.argv[1] == 'om' else prom
+for fam in parser(open(sys.argv[2], encoding='utf-8').read()):
+    for s in fam.samples:
+        print(json.dumps([s.name, s.labels, s.value]))
+EOF
+my %samples;
+my $om_file = write_file("$dir/om.txt", $om->{body});
+for ([ prom => $prom_file ], [ om => $om_file ]) {
+    my ($fmt, $file) = @$_;
+    my @lines = `python3 '$parse' $fmt '$file' 2>&1`;
+    my $rc = $?;
+    my @s = map { eval { JSON::PP->new->decode($_) } // () } @lines;
+    ok($rc == 0 && @s && @s == @lines, "python parser ($fmt): parsed")
+        or diag(join '', @lines[0 .. 9]);
+    $samples{$fmt} = \@s;
+}
+is_deeply($samples{om}, $samples{prom},
+          'the two formats carry the same samples');
+
+# What the metrics say of ops_gated is what the JSON says.
+$g = server_of($doc, 'ops_gated');
+my %series;
+for (@{$samples{prom}}) {
+    my ($name, $l, $v) = @$_;
+    next unless ($l->{vhost} // '') eq $g->{name};
+    my $key = $name eq 'migate_requests_total'
+        ? "$l->{verdict} $l->{reason}" : "rule $l->{rule}";
+    $series{$key} = $v;
+}
+my %want_series = ('passed pass' => $g->{counters}{passed});
+for my $reason (@reasons) {
+    $want_series{"refused $reason"} =
+        $g->{counters}{refused_by_reason}{$reason};
+    $want_series{"reported $reason"} =
+        $g->{counters}{reported_by_reason}{$reason};
+}
+$want_series{"rule $_->{rule}"} += $_->{hits}
+    for @{$g->{counters}{rule_hits}};
+is_deeply(\%series, \%want_series,
+          'ops_gated: a series per verdict and reason and per rule, '
+          . 'the counts of the JSON, label values unescaped as they were')
+    or diag(explain(\%series));
+ok((grep { $_->[0] eq 'migate_counters_start_time_seconds'
+           && $_->[2] == $doc->{counters_since_epoch} } @{$samples{prom}}),
+   'the start time of the counters');
+
+# --- a graceful restart starts the counters again ------------------
+
+# Counters belong to one configuration generation (t/ops/status-restart.t
+# has requests in flight across a restart that moves the vhosts).
+my $gen0 = $doc->{generation};
 my $pidfile = t_logs() . '/httpd.pid';
 open my $pf, '<', $pidfile or die "$pidfile: $!";
 chomp(my $hpid = <$pf>);
@@ -215,9 +371,24 @@ kill 'USR1', $hpid;
 my $d;
 wait_for(sub {
     my (undef, $x) = eval { status_json() };
-    $d = $x if $x && $x->{restarts_since} > $gen0;
+    $d = $x if $x && $x->{generation} > $gen0;
     return $d;
 }, 30);
-ok($d && $d->{counters_since_epoch} == $since0
-   && server_of($d, 'ops_gated')->{counters}{passed} == $passed0,
-   'a graceful restart keeps the counters and their start time');
+my $c = $d && server_of($d, 'ops_gated')->{counters};
+ok($c && $d->{counters_since_epoch} >= $doc->{counters_since_epoch}
+   && $c->{passed} == 0 && $c->{refused} == 0
+   && !grep({ $_->{hits} } @{$c->{rule_hits}}),
+   'after a graceful restart: new counters, all zero');
+req('ops_gated', 'GET', '/healthcare/again');
+wait_for(sub {
+    my (undef, $x) = eval { status_json() };
+    $d = $x if $x && server_of($x, 'ops_gated')->{counters}{passed};
+    return $x && server_of($x, 'ops_gated')->{counters}{passed};
+}, 10);
+$c = server_of($d, 'ops_gated')->{counters};
+my %nonzero = map { rule_key($_) => $_->{hits} }
+              grep { $_->{hits} } @{$c->{rule_hits}};
+ok($c->{passed} == 1 && $c->{refused} == 0
+   && eq_hash(\%nonzero, { 'MiGateAllow /healthcare' => 1 }),
+   'and they count the new generation\'s requests')
+    or diag(explain($c));

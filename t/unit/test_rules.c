@@ -539,7 +539,43 @@ static void test_rule_names(apr_pool_t *p)
        "rule count: built-in checks, built-in denies, rules");
     ok(migate_policy_rule_name(pol, -1) == NULL
        && migate_policy_rule_name(pol, 1000) == NULL, "out of range");
+    /* The operator's rules follow the built-ins, one index per call. */
+    is_int(migate_policy_first_rule(pol), MIGATE_B__COUNT + 4,
+           "first operator's rule");
+    is_str(migate_policy_rule_name(pol, migate_policy_first_rule(pol)),
+           "a.conf:1", "named by its first call");
     apr_pool_clear(p);
+
+    /* A service opened twice: both have an index, the first decides. */
+    pol = migate_policy_make(p);
+    must(migate_policy_service(pol, "Svc", "b.conf:1"), "svc");
+    must(migate_policy_service(pol, "Svc", "b.conf:2"), "svc again");
+    must(migate_policy_compile(pol), "compile");
+    is_int(migate_policy_rule_count(pol), migate_policy_first_rule(pol) + 2,
+           "a repeated service has its own index");
+    decide_target(pol, "GET", "/services/Svc", p, &v);
+    is_str(migate_policy_rule_name(pol, v.rule), "b.conf:1",
+           "the first opening decides");
+    apr_pool_clear(p);
+}
+
+/* The always-enforced paths, as the status page lists them. */
+static void test_builtin_deny_paths(void)
+{
+    static const char *const want[] = {
+        "/services", "/management", "/dashboard", "/carbon", "/fileupload",
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        is_str(migate_builtin_deny_path((int)i), want[i],
+               "built-in deny %d", (int)i);
+    }
+    ok(migate_builtin_deny_path((int)i) == NULL
+       && migate_builtin_deny_path(-1) == NULL, "built-in denies: the end");
+    ok(!strcmp(migate_method_name(0), "GET")
+       && migate_method_name(-1) == NULL
+       && migate_method_name(100) == NULL, "method names by index");
 }
 
 static void test_checks(apr_pool_t *p)
@@ -1037,6 +1073,7 @@ int main(void)
     test_verdict_fields(pols, scratch);
     test_backend(pols, scratch);
     test_rule_names(scratch);
+    test_builtin_deny_paths();
     test_checks(scratch);
     test_metadata_kinds(scratch);
     test_build(scratch, pols);

@@ -9,12 +9,16 @@ use warnings FATAL => 'all';
 
 use Exporter 'import';
 
-our @EXPORT = qw(apache_blocks complete_configuration with_test_pki);
+our @EXPORT = qw(apache_blocks fenced_blocks complete_configuration
+                 with_test_pki);
 
 # Every fenced ```apache block of a markdown file, in order: its text,
 # the line its fence opens on and the heading it stands under.
-sub apache_blocks {
-    my ($file) = @_;
+sub apache_blocks { fenced_blocks($_[0], 'apache') }
+
+# The same for the blocks of another language (```yaml).
+sub fenced_blocks {
+    my ($file, $lang) = @_;
     open my $fh, '<', $file or die "$file: $!";
     my (@blocks, $cur, $heading);
     # $cur: the fenced block we are in, of any language (a "#" line in
@@ -22,7 +26,7 @@ sub apache_blocks {
     while (my $l = <$fh>) {
         if ($cur) {
             if ($l =~ /^\s*```\s*$/) {
-                push @blocks, $cur if $cur->{lang} eq 'apache';
+                push @blocks, $cur if $cur->{lang} eq $lang;
                 undef $cur;
             }
             else {

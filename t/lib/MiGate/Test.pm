@@ -15,7 +15,7 @@ use Apache::Test ();
 our @EXPORT = qw(port req raw_req mark_logs blocked_since mi_since
                  edge_access_since refused_ok passed_ok uuid_re
                  t_logs wait_for httpd_under_test module_under_test
-                 own_httpd_conf);
+                 own_httpd_conf own_httpd_ctl own_httpd_pid write_file);
 
 sub t_logs { Apache::Test::vars('t_logs') }
 
@@ -42,6 +42,33 @@ sub own_httpd_conf {
                    ? "LoadModule ${_}_module $mods/mod_$_.so\n" : () }
          'mpm_event', 'authz_core', @modules),
         'LoadModule migate_module "' . module_under_test() . "\"\n";
+}
+
+# "apache2 -f $conf -k start|graceful|stop" for an httpd of a test's
+# own: its exit status and what it printed.
+sub own_httpd_ctl {
+    my ($conf, $k) = @_;
+    my $httpd = httpd_under_test();
+    my $out = `'$httpd' -f '$conf' -k $k 2>&1`;
+    return ($? >> 8, $out);
+}
+
+# The pid of an httpd of a test's own (its PidFile in $dir), or 0.
+sub own_httpd_pid {
+    my ($dir) = @_;
+    open my $fh, '<', "$dir/httpd.pid" or return 0;
+    my $p = <$fh> // 0;
+    chomp $p;
+    return $p;
+}
+
+# Write $text to the file $path; returns $path.
+sub write_file {
+    my ($path, $text) = @_;
+    open my $fh, '>', $path or die "$path: $!";
+    print $fh $text;
+    close $fh or die "$path: $!";
+    return $path;
 }
 
 sub port {
