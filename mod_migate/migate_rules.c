@@ -73,7 +73,6 @@ typedef struct {
     migate_methods_t methods;
     pcre2_code *code;
     int combinable;             /* may be one alternative among others */
-    int anchored;               /* PCRE2 anchors it at the start       */
     size_t size;                /* compiled bytes                      */
     int rule;                   /* index into the policy's rule names */
 } mg_regex;
@@ -786,10 +785,14 @@ static int group_match(const mg_regex_group *g, const char *s, size_t len,
     return err ? -1 : 0;
 }
 
-/* Compiled bytes per combined regex.  PCRE2 built with LINK_SIZE=2
- * (Debian's) refuses a compiled pattern over 64 KiB; a chunk that
- * still does not compile is split in two, down to single regexes. */
-#define CHUNK_BYTES 32768
+/* How many compiled bytes of regexes (each compiled alone, less the
+ * header every compiled pattern has) go into one chunk: PCRE2 built
+ * with LINK_SIZE=2 (Debian's) refuses a compiled pattern over 64 KiB.
+ * The wrapper and mark of each alternative add to that, so a chunk of
+ * many small regexes comes out too large at first and is split in two,
+ * down to single regexes if need be.  Fewer chunks mean fewer
+ * pcre2_match calls per request. */
+#define CHUNK_BYTES 65536
 
 /* Add the regexes rs[0..n-1] to the group as one chunk, or as several
  * if PCRE2 refuses them as one.  tp: a scratch pool. */
@@ -832,48 +835,49 @@ static void chunk_add(migate_policy *pol, apr_pool_t *tp,
 }
 
 /* Build one group from the regexes of list that have this method set
- * (all of them when all is set): the combinable ones anchored at the
- * start (PCRE2 runs those at offset 0 only) in chunks of their own, the
- * other combinable ones in theirs, then each regex that runs alone. */
+ * (all of them when all is set): the combinable ones in as few chunks
+ * as they fill, then each of the others alone.  (Anchored regexes in
+ * chunks of their own, which PCRE2 would run at offset 0 only, cost
+ * more: one pcre2_match more per request, while a '^' alternative
+ * fails at once at any other offset.) */
 static void group_build(migate_policy *pol, mg_regex_group *g,
                         const apr_array_header_t *list,
                         migate_methods_t methods, int all, uint32_t opts)
 {
     apr_pool_t *tp;
     const mg_regex **rs;
-    int i, pass, n, start;
-    size_t bytes;
+    pcre2_code *empty = re_code(NULL, "", 0, opts, NULL);
+    int i, n = 0, start = 0;
+    size_t bytes = 0, header = 0, net;
 
+    if (!empty || pcre2_pattern_info(empty, PCRE2_INFO_SIZE, &header)) {
+        header = 0;
+    }
+    pcre2_code_free(empty);
     apr_pool_create(&tp, pol->pool);
     g->methods = methods;
     g->chunks = apr_array_make(pol->pool, 2, sizeof(mg_chunk));
     rs = apr_palloc(tp, sizeof(*rs) * (size_t)(list->nelts + 1));
-    for (pass = 0; pass < 3; pass++) {
-        n = 0;
-        for (i = 0; i < list->nelts; i++) {
-            const mg_regex *r = &APR_ARRAY_IDX(list, i, mg_regex);
-            if ((all || r->methods == methods)
-                && (pass == 2 ? !r->combinable
-                    : r->combinable && r->anchored == !pass)) {
-                rs[n++] = r;
-            }
-        }
-        if (pass == 2) {
-            for (i = 0; i < n; i++) {
-                chunk_add(pol, tp, g, rs + i, 1, opts);
-            }
-            continue;
-        }
-        for (start = 0, bytes = 0, i = 0; i < n; i++) {
-            if (i > start && bytes + rs[i]->size > CHUNK_BYTES) {
-                chunk_add(pol, tp, g, rs + start, i - start, opts);
-                start = i;
+    for (i = 0; i < list->nelts; i++) {
+        const mg_regex *r = &APR_ARRAY_IDX(list, i, mg_regex);
+        if ((all || r->methods == methods) && r->combinable) {
+            net = r->size > header ? r->size - header : 0;
+            if (n > start && bytes + net > CHUNK_BYTES) {
+                chunk_add(pol, tp, g, rs + start, n - start, opts);
+                start = n;
                 bytes = 0;
             }
-            bytes += rs[i]->size;
+            bytes += net;
+            rs[n++] = r;
         }
-        if (n > start) {
-            chunk_add(pol, tp, g, rs + start, n - start, opts);
+    }
+    if (n > start) {
+        chunk_add(pol, tp, g, rs + start, n - start, opts);
+    }
+    for (i = 0; i < list->nelts; i++) {
+        const mg_regex *r = &APR_ARRAY_IDX(list, i, mg_regex);
+        if ((all || r->methods == methods) && !r->combinable) {
+            chunk_add(pol, tp, g, &r, 1, opts);
         }
     }
     apr_pool_destroy(tp);
@@ -962,7 +966,6 @@ static const char *add_regex(migate_policy *pol, apr_array_header_t *list,
     mg_regex *r;
     const char *err;
     pcre2_code *code;
-    uint32_t all = 0;
 
     code = re_compile(pol->pool, pattern, PCRE2_ZERO_TERMINATED, opts,
                       &err);
@@ -974,8 +977,6 @@ static const char *add_regex(migate_policy *pol, apr_array_header_t *list,
     r->methods = methods;
     r->code = code;
     r->combinable = regex_combinable(pol->pool, pattern, code, opts);
-    r->anchored = pcre2_pattern_info(code, PCRE2_INFO_ALLOPTIONS, &all) == 0
-                  && (all & PCRE2_ANCHORED);
     if (pcre2_pattern_info(code, PCRE2_INFO_SIZE, &r->size) != 0) {
         r->size = CHUNK_BYTES;
     }
