@@ -732,18 +732,19 @@ static int re_match(const pcre2_code *code, const char *s, size_t len)
     return rc == PCRE2_ERROR_NOMATCH ? 0 : -1;
 }
 
-/* Match a chunk: 1 (and *rule, the regex that matched), 0, or -1 as
- * re_match.  A combined chunk whose match could not be run (the match
- * limit counts the backtracking of every alternative together) runs
- * its regexes one by one, so it answers exactly as they do alone. */
+/* Match a chunk: 1 and *rule, the regex that matched; 0; or -1 as
+ * re_match, and *rule, a regex that could not be run.  A combined
+ * chunk whose match could not be run (the match limit counts the
+ * backtracking of every alternative together) runs its regexes one by
+ * one, so it answers exactly as they do alone. */
 static int chunk_match(const mg_chunk *c, const char *s, size_t len,
                        int *rule)
 {
     PCRE2_SPTR mark;
-    int rc = re_match(c->code, s, len), i, k, err = 0;
+    int rc = re_match(c->code, s, len), i, k, failed = -1;
 
     if (c->n == 1 || rc == 0) {
-        if (rc == 1) {
+        if (rc != 0) {
             *rule = c->members[0].rule;
         }
         return rc;
@@ -763,20 +764,30 @@ static int chunk_match(const mg_chunk *c, const char *s, size_t len,
             *rule = c->members[i].rule;
             return 1;
         }
-        err |= rc < 0;
+        if (rc < 0 && failed < 0) {
+            failed = c->members[i].rule;
+        }
     }
-    return err ? -1 : 0;
+    if (failed >= 0) {
+        *rule = failed;
+        return -1;
+    }
+    return 0;
 }
 
-/* Match a group: 1 (and *rule), 0, or -1 (only if nothing matched). */
+/* Match a group: 1 or -1 (only if nothing matched) and *rule, as
+ * chunk_match, or 0. */
 static int group_match(const mg_regex_group *g, const char *s, size_t len,
                        int *rule)
 {
-    int i, rc, err = 0;
+    int i, rc, r, err = 0;
 
     for (i = 0; i < g->chunks->nelts; i++) {
         rc = chunk_match(&APR_ARRAY_IDX(g->chunks, i, mg_chunk), s, len,
-                         rule);
+                         &r);
+        if (rc == 1 || (rc < 0 && !err)) {
+            *rule = r;
+        }
         if (rc == 1) {
             return 1;
         }
@@ -1141,7 +1152,7 @@ static int is_meta_method(const char *m, size_t len)
 
 /* MiGateDenyMatch: the canonical path, the raw target (path '?' query as
  * sent) and the target with path and query percent-decoded once.  A
- * regex that cannot be run denies: fail closed. */
+ * regex that cannot be run denies, and is named: fail closed. */
 static int deny_regex(const migate_policy *pol, const char *rp, size_t rlen,
                       const char *q, size_t qlen, const char *canon,
                       size_t clen, int same, apr_pool_t *p, int *rule)
@@ -1183,10 +1194,6 @@ static int deny_regex(const migate_policy *pol, const char *rp, size_t rlen,
         rc = subj[i] ? group_match(&pol->deny_group, subj[i], len[i], rule)
                      : 0;
         if (rc != 0) {
-            if (rc < 0) {
-                /* no regex matched alone: name the first one */
-                *rule = APR_ARRAY_IDX(pol->deny_re, 0, mg_regex).rule;
-            }
             return 1;
         }
     }

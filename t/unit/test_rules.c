@@ -954,6 +954,20 @@ static void test_regex_corners(apr_pool_t *p)
     pcre2_code_free(codes[0]);
     apr_pool_destroy(pp);
 
+    /* a deny regex that cannot be run (recursion that never ends)
+     * denies, and is named */
+    apr_pool_create(&pp, p);
+    pol = migate_policy_make(pp);
+    must(migate_policy_allow(pol, MIGATE_RULE_PREFIX, "/", 0, "root"), "/");
+    must(migate_policy_deny(pol, MIGATE_RULE_REGEX, "j", "d:1"), "j");
+    must(migate_policy_deny(pol, MIGATE_RULE_REGEX, "(?0)", "d:2"), "(?0)");
+    must(migate_policy_compile(pol), "compile (?0)");
+    is_int(decide_target(pol, "GET", "/x", pp, &v), HD,
+           "a deny regex that cannot be run denies");
+    is_str(migate_policy_rule_name(pol, v.rule), "d:2",
+           "and names the regex that could not be run");
+    apr_pool_destroy(pp);
+
     for (deny = 0; deny < 2; deny++) {
         /* all of them in one policy: merged where they can be */
         apr_pool_create(&pp, p);
