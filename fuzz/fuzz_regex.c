@@ -23,9 +23,10 @@
  * path, and the rule named is one of those that match; with the deny
  * regexes, the path is denied exactly when one matches alone
  * (caseless) the canonical path, the path as sent or the path
- * percent-decoded once, and the rule named is one of them.  A regex that cannot be run alone (match limit)
- * counts as no match for an allow and as a match for a deny, as the
- * policy must fail closed.
+ * percent-decoded once, and the rule named is one of them.  A regex
+ * that cannot be run alone (match limit, endless recursion) counts as
+ * no match for an allow and as a match for a deny, as the policy must
+ * fail closed.
  *
  *   make build/fuzz/fuzz_regex && sh fuzz/run build 600 regex
  */

@@ -1,9 +1,10 @@
 /*
  * test_rules.c - unit tests of the compiled policy (migate_rules.c):
  * a table of requests against a few fixed policies, rule and service
- * name checks, and randomised comparisons against plain linear matchers
- * written here: of the segment trie, and of the regex prefilters (literal
- * segment buckets, required bytes) against running every regex alone.
+ * name checks, and comparisons against plain matchers written here: of
+ * the segment trie against a linear matcher, and of the merged regex
+ * alternations against running every regex alone (PCRE2 syntax corner
+ * cases, thousands of regexes, random regexes).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -1044,10 +1045,10 @@ static void test_regex_many(apr_pool_t *p, int n)
 /* ---------------------------------------------------------------- */
 /* Randomised regexes against running each one alone                 */
 
-/* Shapes that exercise the prefilter's every branch: literal segments
- * anchored and floating, quantifiers that cut the literal, top-level
- * alternations, classes, inline options, and regexes with no literal.
- * %d is replaced by small numbers so that paths hit them often. */
+/* Shapes of regexes: literal segments anchored and floating,
+ * quantifiers that cut a literal, top-level alternations, classes,
+ * inline options, comments, quoting, and regexes with no literal.  %d
+ * is replaced by small numbers so that paths hit them often. */
 static const char *const re_shapes[] = {
     "^/s%d/s%d",            "^/s%d/s%d$",          "^/s%d/",
     "^/s%d/[a-z0-9]+$",     "^/s%d/s%d(/.*)?$",    "/s%d/s%d$",
@@ -1059,6 +1060,8 @@ static const char *const re_shapes[] = {
     "^/s%d/[]/]s%d",        "^/s%d/[[:digit:]]|s%d", "/s%d/s%d\\b",
     "^/s%d/(?x) s%d # | x", "^/s%d/(a|b)|/s%d/",   "\\.json$",
     "^/s%d\\/s%d/",       "^/s%d/.s%d",          "^/(?:s%d|s%d)/",
+    "^/s%d(?#()|^/s%d",     "^/s%d[)(|]|/s%d$",    "^/s%d\\Q(|\\E|^/s%d",
+    "(?x)^/s%d # ( |\n|/s%d$", "^/s%d(?i)/S|^/S%d$", "^/s%d\\Q|/s%d",
 };
 #define N_SHAPES (int)(sizeof(re_shapes) / sizeof(re_shapes[0]))
 
@@ -1088,7 +1091,8 @@ static void test_random_regex(apr_pool_t *p, int nrules, int npaths,
         codes[i] = pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED,
                                  PCRE2_NEVER_UTF | PCRE2_NEVER_BACKSLASH_C,
                                  &ec, &off, NULL);
-        err = migate_policy_allow(pol, MIGATE_RULE_REGEX, pat, ms[i], NULL);
+        err = migate_policy_allow(pol, MIGATE_RULE_REGEX, pat, ms[i],
+                                  apr_psprintf(pp, "r%d", i));
         if (err || !codes[i]) {
             diag("random regex %s: %s", pat, err ? err : "reference");
             bad++;
@@ -1149,6 +1153,17 @@ static void test_random_regex(apr_pool_t *p, int nrules, int npaths,
             want = admitted ? PASS : matched ? ME : NA;
         }
         got = decide_target(pol, m, path, rp, &v);
+        if (got == PASS && want == PASS) {
+            /* the rule named is a regex that matches and admits */
+            const char *name = migate_policy_rule_name(pol, v.rule);
+            i = name && name[0] == 'r' ? atoi(name + 1) : -1;
+            if (i < 0 || i >= nrules || !codes[i]
+                || pcre2_match(codes[i], (PCRE2_SPTR)path, n, 0, 0, md,
+                               NULL) < 0
+                || !migate_methods_admit(ms[i], m, strlen(m))) {
+                got = NA;
+            }
+        }
         if (got != want) {
             if (bad < 10) {
                 diag("random regex %d rules: %s %s got %s want %s", nrules,
