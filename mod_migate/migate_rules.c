@@ -8,9 +8,8 @@
  * computed once), and regexes are merged into one JIT-compiled
  * alternation per method set (split in chunks where PCRE2's size limit
  * requires it).  Nothing here parses PCRE2 syntax by hand: whether a
- * regex can be merged, whether it is anchored and which one matched are
- * asked of PCRE2 itself, so the merged alternation answers as each
- * regex does alone.
+ * regex can be merged and which one matched are asked of PCRE2 itself,
+ * so the merged alternation answers as each regex does alone.
  * Everything is built at configuration time from the policy pool and only
  * read afterwards, so all threads of all children share it without locks.
  */
