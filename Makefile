@@ -170,7 +170,7 @@ test-deb:
 FUZZ_CC            ?= clang
 FUZZ_SECONDS       ?= 600
 FUZZ_SMOKE_SECONDS ?= 15
-FUZZ_TARGETS       := path rules args
+FUZZ_TARGETS       := path rules args regex
 FUZZ_BIN           := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
 FUZZ_CFLAGS        := -g -O1 -std=gnu11 $(WARN) \
                       -fsanitize=fuzzer,address,undefined \

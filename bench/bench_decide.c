@@ -22,6 +22,9 @@
  * Prints figures only; no pass or fail.
  *
  *   bench_decide [count] [rules...]   (default 1000000; 10 1000 10000)
+ *
+ * BENCH_REGEX=n sets the number of allow regexes (default 100), to see
+ * what the regexes cost as their number grows.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,7 +51,8 @@
 #define CALLGRIND_DUMP_STATS_AT(s) ((void)(s))
 #endif
 
-#define N_REGEX 100
+/* Allow regexes in every policy: BENCH_REGEX, default 100. */
+static int n_regex = 100;
 
 static double now_ns(void)
 {
@@ -107,7 +111,7 @@ static migate_policy *build(apr_pool_t *p, int nrules)
         }
         must(migate_policy_allow(pol, kind, pat, m, NULL), pat);
     }
-    for (k = 0; k < N_REGEX; k++) {
+    for (k = 0; k < n_regex; k++) {
         /* most regexes anchored under their own context, a fifth
          * unanchored (the costly kind: tried at every '/') */
         if (k % 5 == 4) {
@@ -250,10 +254,14 @@ int main(int argc, char **argv)
     apr_pool_t *p, *pp, *rp;
     int a, nsets = argc > 2 ? argc - 2 : 3;
     const char *only = getenv("BENCH_CASE");    /* one case, to profile */
+    const char *nre = getenv("BENCH_REGEX");
 
     if (count <= 0) {
         fprintf(stderr, "usage: bench_decide [count] [rules...]\n");
         return 2;
+    }
+    if (nre && atoi(nre) >= 0) {
+        n_regex = atoi(nre);
     }
     apr_initialize();
     apr_pool_create(&p, NULL);

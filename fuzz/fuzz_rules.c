@@ -290,6 +290,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         CHECK(!v.reportable || r == MIGATE_R_NOT_ALLOWED
               || r == MIGATE_R_METHOD);
         CHECK(b == vb.reason);
+        /* every verdict names what decided it, a regex allow too */
+        CHECK(migate_policy_rule_name(pols[i].pol, v.rule) != NULL);
         if (r == MIGATE_PASS) {
             CHECK(b == sent);
             CHECK(v.canon && v.canon[0] == '/'

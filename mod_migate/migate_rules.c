@@ -6,10 +6,10 @@
  * number of rules: prefix and exact rules live in a segment trie (one
  * open-addressing table probe per path segment, with the segment's hash
  * computed once), and regexes are merged into one JIT-compiled
- * alternation per method set.  Regexes that begin with a literal segment
- * ("^/orders/...", or "/orders/..." anywhere) are filed under that
- * segment, so a request runs only the few whose literal its path
- * contains; the rest form one general alternation per method set.
+ * alternation per method set (split in chunks where PCRE2's size limit
+ * requires it).  Nothing here parses PCRE2 syntax by hand: whether a
+ * regex can be merged and which one matched are asked of PCRE2 itself,
+ * so the merged alternation answers as each regex does alone.
  * Everything is built at configuration time from the policy pool and only
  * read afterwards, so all threads of all children share it without locks.
  */
@@ -32,12 +32,12 @@
 #define MARK_BELOW  0x04    /* "/a/b/": only what lies below           */
 
 /* An open-addressing hash table keyed by byte strings: the per-segment
- * look-up of the trie and of the regex prefilter.  apr_hash_t costs an
- * indirect hash call, a chained walk and a key copy per look-up; this
- * table keeps the full hash next to the key, so a probe is one compare
- * of two integers before any memcmp.  Case-insensitive tables (the deny
- * trie) store lowercase keys and hash and compare the request's bytes
- * folded to lowercase, so the path needs no lowercase copy. */
+ * look-up of the trie.  apr_hash_t costs an indirect hash call, a
+ * chained walk and a key copy per look-up; this table keeps the full
+ * hash next to the key, so a probe is one compare of two integers
+ * before any memcmp.  Case-insensitive tables (the deny trie) store
+ * lowercase keys and hash and compare the request's bytes folded to
+ * lowercase, so the path needs no lowercase copy. */
 typedef struct {
     const char *key;            /* NULL: empty slot                    */
     uint32_t hash;
@@ -71,30 +71,31 @@ typedef struct {
     const char *pattern;
     migate_methods_t methods;
     pcre2_code *code;
-    int combinable;
+    int combinable;             /* may be one alternative among others */
+    size_t size;                /* compiled bytes                      */
     int rule;                   /* index into the policy's rule names */
 } mg_regex;
 
-/* Regexes that share a method set: the combinable ones merged into one
- * alternation, the others (back references, verbs, recursion) kept
- * apart because merging would change what they mean. */
+/* What one pcre2_match runs: several regexes combined into
+ * "(?:r0)(*:0)|(?:r1)(*:1)|...", where the mark names the one that
+ * matched, or a single regex with its own code (n == 1). */
+typedef struct {
+    pcre2_code *code;
+    int n;
+    struct {
+        pcre2_code *code;       /* the regex alone                     */
+        int rule;
+    } *members;
+} mg_chunk;
+
+/* Regexes that share a method set: the combinable ones merged into as
+ * few chunks as PCRE2 takes, each of the others (verbs, recursion,
+ * named groups) in a chunk of its own because merging would change what
+ * they mean. */
 typedef struct {
     migate_methods_t methods;
-    pcre2_code *combined;           /* NULL when nothing combinable */
-    apr_array_header_t *alone;      /* of pcre2_code *              */
-    /* Required bytes: when every regex of the group names a byte that
-     * any match must contain (PCRE2's first or last code unit, in
-     * either case), a subject with none of them cannot match, and the
-     * group is not run (a call into PCRE2 costs more than the scan). */
-    int filtered;
-    unsigned char need[256];
+    apr_array_header_t *chunks;     /* of mg_chunk                  */
 } mg_regex_group;
-
-/* The regexes filed under one literal segment, grouped by method set. */
-typedef struct {
-    apr_array_header_t *rules;      /* of mg_regex, while building  */
-    apr_array_header_t *groups;     /* of mg_regex_group, compiled  */
-} mg_re_bucket;
 
 struct migate_policy {
     apr_pool_t *pool;
@@ -102,13 +103,7 @@ struct migate_policy {
     mg_node *deny;              /* lowercase keys                      */
     apr_array_header_t *allow_re;   /* of mg_regex                     */
     apr_array_header_t *deny_re;    /* of mg_regex                     */
-    apr_array_header_t *allow_groups;   /* of mg_regex_group, compiled:
-                                           the regexes no prefilter
-                                           covers                     */
-    mg_tab re_first;            /* first segment -> mg_re_bucket*:
-                                   "^/seg/..." regexes                */
-    mg_tab re_any;              /* any segment -> mg_re_bucket*:
-                                   "/seg/..." regexes, unanchored     */
+    apr_array_header_t *allow_groups;   /* of mg_regex_group, compiled */
     mg_regex_group deny_group;
     apr_hash_t *services;       /* opened names, exact case            */
     apr_array_header_t *names;  /* of const char *: what decided, by
@@ -380,10 +375,10 @@ static const char *re_error(apr_pool_t *p, int ec, PCRE2_SIZE off)
                         (unsigned long)off, (const char *)msg);
 }
 
-/* Compile a regex; on failure return NULL and an error text in *err.
- * The code is freed with the pool. */
-static pcre2_code *re_compile(apr_pool_t *p, const char *pattern,
-                              size_t len, uint32_t opts, const char **err)
+/* Compile a regex with the options of every rule; on failure return
+ * NULL and, when p is given, an error text in *err. */
+static pcre2_code *re_code(apr_pool_t *p, const char *pattern, size_t len,
+                           uint32_t opts, const char **err)
 {
     int ec = 0;
     PCRE2_SIZE off = 0;
@@ -391,8 +386,29 @@ static pcre2_code *re_compile(apr_pool_t *p, const char *pattern,
 
     code = pcre2_compile((PCRE2_SPTR)pattern, len, opts | RE_OPTS, &ec,
                          &off, NULL);
-    if (!code) {
+    if (!code && p) {
         *err = re_error(p, ec, off);
+    }
+    return code;
+}
+
+/* Whether PCRE2 compiles a pattern (and nothing kept). */
+static int re_compiles(const char *pattern, size_t len, uint32_t opts)
+{
+    pcre2_code *code = re_code(NULL, pattern, len, opts, NULL);
+
+    pcre2_code_free(code);
+    return code != NULL;
+}
+
+/* Compile a regex for use, JIT included; the code is freed with the
+ * pool.  NULL and an error text in *err on failure. */
+static pcre2_code *re_compile(apr_pool_t *p, const char *pattern,
+                              size_t len, uint32_t opts, const char **err)
+{
+    pcre2_code *code = re_code(p, pattern, len, opts, err);
+
+    if (!code) {
         return NULL;
     }
     /* JIT is an optimisation: where it is not available the
@@ -406,22 +422,15 @@ static pcre2_code *re_compile(apr_pool_t *p, const char *pattern,
 const char *migate_rule_check(apr_pool_t *p, migate_rule_kind_e kind,
                               const char *pattern)
 {
-    const char *s;
+    const char *s, *err = NULL;
 
     if (!pattern) {
         return "missing pattern";
     }
     if (kind == MIGATE_RULE_REGEX) {
-        int ec = 0;
-        PCRE2_SIZE off = 0;
-        pcre2_code *code = pcre2_compile((PCRE2_SPTR)pattern,
-                                         PCRE2_ZERO_TERMINATED, RE_OPTS,
-                                         &ec, &off, NULL);
-        if (!code) {
-            return re_error(p, ec, off);
-        }
-        pcre2_code_free(code);
-        return NULL;
+        pcre2_code_free(re_code(p, pattern, PCRE2_ZERO_TERMINATED, 0,
+                                &err));
+        return err;
     }
     if (kind != MIGATE_RULE_PREFIX && kind != MIGATE_RULE_EXACT) {
         return "unknown rule kind";
@@ -654,55 +663,44 @@ static int trie_match(const mg_node *root, const char *path, size_t len,
 /* ---------------------------------------------------------------- */
 /* Regexes                                                           */
 
-/* Whether a regex may be wrapped as "(?:r)" and joined with others by
- * '|' without changing its meaning.  Numbered or named references,
- * recursion, backtracking verbs (a (*COMMIT) would cut off the other
- * alternatives), \Q (would quote the ')' that closes the wrapper) and
- * \K are kept apart; the scan errs on the side of "no". */
-static int regex_combinable(const char *s, const pcre2_code *code)
+/*
+ * Whether a regex may be one alternative of a combined regex,
+ * "(?:r)(*:k)|...", and still match exactly what it matches alone.
+ * PCRE2 decides what it can: the alternation is compiled with
+ * PCRE2_NO_AUTO_CAPTURE, so one rule's groups never shift another's
+ * numbers, and then a numbered reference, subroutine call or condition
+ * no longer compiles; nor does a wrapper whose ')' the regex swallows
+ * (an unterminated \Q, an extended-mode '#' comment).  So the wrapper
+ * is compiled here the way the alternation will compile it, and named
+ * groups (two rules may use one name) are kept apart.  What PCRE2 would
+ * accept and run differently is left: backtracking verbs ((*COMMIT) in
+ * one alternative cuts off the others; (*MARK) would hide the rule's
+ * mark) and recursion into the whole pattern ((?R), (?0), \g<0>,
+ * \g'0'), which would recurse into every rule.  Their syntax always
+ * contains one of the strings below, whitespace never allowed inside,
+ * so a regex without them has neither; one that has them (perhaps only
+ * escaped, or in a class) merely runs on its own.
+ */
+static int regex_combinable(apr_pool_t *p, const char *pattern,
+                            const pcre2_code *code, uint32_t opts)
 {
-    uint32_t br = 0, names = 0;
+    static const char *const alone[] = { "(*", "(?R", "(?0", "\\g<", "\\g'" };
+    const char *wrapped;
+    uint32_t names = 1;
+    size_t i;
 
-    if (pcre2_pattern_info(code, PCRE2_INFO_BACKREFMAX, &br) != 0
-        || pcre2_pattern_info(code, PCRE2_INFO_NAMECOUNT, &names) != 0
-        || br != 0 || names != 0) {
+    if (pcre2_pattern_info(code, PCRE2_INFO_NAMECOUNT, &names) != 0
+        || names != 0) {
         return 0;
     }
-    for (; *s; s++) {
-        if (*s == '\\') {
-            char n = s[1];
-            if (n == 'Q' || n == 'K' || n == 'g' || n == 'k'
-                || (n >= '0' && n <= '9')) {
-                return 0;
-            }
-            if (n) {
-                s++;
-            }
-            continue;
-        }
-        if (*s == '(' && s[1] == '*') {
-            return 0;
-        }
-        if (*s == '(' && s[1] == '?') {
-            const char *t = s + 2;
-            if (*t == ':' || *t == '=' || *t == '!' || *t == '>') {
-                continue;
-            }
-            if (*t == '<' && (t[1] == '=' || t[1] == '!')) {
-                continue;
-            }
-            /* option settings, but not x (comments would run on) */
-            while (*t == 'i' || *t == 'm' || *t == 's' || *t == 'n'
-                   || *t == '-') {
-                t++;
-            }
-            if (t > s + 2 && (*t == ')' || *t == ':')) {
-                continue;
-            }
+    for (i = 0; i < sizeof(alone) / sizeof(alone[0]); i++) {
+        if (strstr(pattern, alone[i])) {
             return 0;
         }
     }
-    return 1;
+    wrapped = apr_pstrcat(p, "(?:", pattern, ")", NULL);
+    return re_compiles(wrapped, strlen(wrapped),
+                       opts | PCRE2_NO_AUTO_CAPTURE);
 }
 
 /* One match block per thread, made on first use; the thread-specific
@@ -724,7 +722,8 @@ static void md_key_make(void)
 }
 
 /* 1 match, 0 no match, -1 the match could not be run (out of memory,
- * match limit): callers fail closed. */
+ * match limit): callers fail closed.  After a match the thread's match
+ * block holds the mark of the alternative that matched. */
 static int re_match(const pcre2_code *code, const char *s, size_t len)
 {
     int rc;
@@ -747,130 +746,166 @@ static int re_match(const pcre2_code *code, const char *s, size_t len)
     return rc == PCRE2_ERROR_NOMATCH ? 0 : -1;
 }
 
-/* Match a group: 1, 0, or -1 as re_match (a -1 only if nothing matched). */
-static int group_match(const mg_regex_group *g, const char *s, size_t len)
+/* Match a chunk: 1 and *rule, the regex that matched; 0; or -1 as
+ * re_match, and *rule, a regex that could not be run.  A combined
+ * chunk whose match could not be run (the match limit counts the
+ * backtracking of every alternative together) runs its regexes one by
+ * one, so it answers exactly as they do alone. */
+static int chunk_match(const mg_chunk *c, const char *s, size_t len,
+                       int *rule)
 {
-    int i, rc, err = 0;
+    PCRE2_SPTR mark;
+    int rc = re_match(c->code, s, len), i, k, failed = -1;
 
-    if (g->filtered) {
-        const unsigned char *u = (const unsigned char *)s;
-        size_t k;
-        for (k = 0; k < len && !g->need[u[k]]; k++) {
-            ;
+    if (c->n == 1 || rc == 0) {
+        if (rc != 0) {
+            *rule = c->members[0].rule;
         }
-        if (k == len) {
-            return 0;
+        return rc;
+    }
+    if (rc == 1 && (mark = pcre2_get_mark(tls_md)) != NULL) {
+        for (k = 0; *mark >= '0' && *mark <= '9' && k < c->n; mark++) {
+            k = k * 10 + (*mark - '0');
+        }
+        if (!*mark && k < c->n) {
+            *rule = c->members[k].rule;
+            return 1;
         }
     }
+    for (i = 0; i < c->n; i++) {
+        rc = re_match(c->members[i].code, s, len);
+        if (rc == 1) {
+            *rule = c->members[i].rule;
+            return 1;
+        }
+        if (rc < 0 && failed < 0) {
+            failed = c->members[i].rule;
+        }
+    }
+    if (failed >= 0) {
+        *rule = failed;
+        return -1;
+    }
+    return 0;
+}
 
-    if (g->combined) {
-        rc = re_match(g->combined, s, len);
+/* Match a group: 1 or -1 (only if nothing matched) and *rule, as
+ * chunk_match, or 0. */
+static int group_match(const mg_regex_group *g, const char *s, size_t len,
+                       int *rule)
+{
+    int i, rc, r, err = 0;
+
+    for (i = 0; i < g->chunks->nelts; i++) {
+        rc = chunk_match(&APR_ARRAY_IDX(g->chunks, i, mg_chunk), s, len,
+                         &r);
+        if (rc == 1 || (rc < 0 && !err)) {
+            *rule = r;
+        }
         if (rc == 1) {
             return 1;
         }
         err |= rc < 0;
     }
-    if (g->alone) {
-        for (i = 0; i < g->alone->nelts; i++) {
-            rc = re_match(APR_ARRAY_IDX(g->alone, i, pcre2_code *), s, len);
-            if (rc == 1) {
-                return 1;
-            }
-            err |= rc < 0;
-        }
-    }
     return err ? -1 : 0;
 }
 
-/* Add a regex's required byte to the group's filter, or turn the filter
- * off when the regex has none.  Both cases are added: the deny regexes
- * are caseless, and an allow regex may set (?i) itself. */
-static void need_add(mg_regex_group *g, const pcre2_code *code)
-{
-    uint32_t type = 0, cu = 0;
+/* How many compiled bytes of regexes (each compiled alone, less the
+ * header every compiled pattern has) go into one chunk: PCRE2 built
+ * with LINK_SIZE=2 (Debian's) refuses a compiled pattern over 64 KiB.
+ * The wrapper and mark of each alternative add to that, so a chunk of
+ * many small regexes comes out too large at first and is split in two,
+ * down to single regexes if need be.  Fewer chunks mean fewer
+ * pcre2_match calls per request. */
+#define CHUNK_BYTES 65536
 
-    if (pcre2_pattern_info(code, PCRE2_INFO_LASTCODETYPE, &type) != 0
-        || type != 1
-        || pcre2_pattern_info(code, PCRE2_INFO_LASTCODEUNIT, &cu) != 0) {
-        if (pcre2_pattern_info(code, PCRE2_INFO_FIRSTCODETYPE, &type) != 0
-            || type != 1
-            || pcre2_pattern_info(code, PCRE2_INFO_FIRSTCODEUNIT, &cu) != 0) {
-            g->filtered = 0;
+/* Add the regexes rs[0..n-1] to the group as one chunk, or as several
+ * if PCRE2 refuses them as one.  tp: a scratch pool. */
+static void chunk_add(migate_policy *pol, apr_pool_t *tp,
+                      mg_regex_group *g, const mg_regex *const *rs, int n,
+                      uint32_t opts)
+{
+    mg_chunk *c;
+    pcre2_code *code = NULL;
+    const char *err;
+    char *pat, *w;
+    size_t len = 0;
+    int i;
+
+    if (n > 1) {
+        for (i = 0; i < n; i++) {
+            len += strlen(rs[i]->pattern) + 24;
+        }
+        w = pat = apr_palloc(tp, len);
+        for (i = 0; i < n; i++) {
+            w += apr_snprintf(w, len - (size_t)(w - pat), "%s(?:%s)(*:%d)",
+                              i ? "|" : "", rs[i]->pattern, i);
+        }
+        code = re_compile(pol->pool, pat, (size_t)(w - pat),
+                          opts | PCRE2_NO_AUTO_CAPTURE, &err);
+        if (!code) {
+            chunk_add(pol, tp, g, rs, n / 2, opts);
+            chunk_add(pol, tp, g, rs + n / 2, n - n / 2, opts);
             return;
         }
     }
-    if (cu > 0xff) {
-        g->filtered = 0;
-        return;
-    }
-    g->need[cu] = 1;
-    g->need[fold(cu)] = 1;
-    if (cu >= 'a' && cu <= 'z') {
-        g->need[cu - ('a' - 'A')] = 1;
+    c = apr_array_push(g->chunks);
+    c->code = n > 1 ? code : rs[0]->code;
+    c->n = n;
+    c->members = apr_palloc(pol->pool, sizeof(*c->members) * (size_t)n);
+    for (i = 0; i < n; i++) {
+        c->members[i].code = rs[i]->code;
+        c->members[i].rule = rs[i]->rule;
     }
 }
 
 /* Build one group from the regexes of list that have this method set
- * (all of them when all is set). */
+ * (all of them when all is set): the combinable ones in as few chunks
+ * as they fill, then each of the others alone.  (Anchored regexes in
+ * chunks of their own, which PCRE2 would run at offset 0 only, cost
+ * more: one pcre2_match more per request, while a '^' alternative
+ * fails at once at any other offset.) */
 static void group_build(migate_policy *pol, mg_regex_group *g,
                         const apr_array_header_t *list,
                         migate_methods_t methods, int all, uint32_t opts)
 {
-    apr_pool_t *p = pol->pool;
-    struct iovec *parts;
-    int i, nparts = 0, ncomb = 0;
-    const char *err;
+    apr_pool_t *tp;
+    const mg_regex **rs;
+    pcre2_code *empty = re_code(NULL, "", 0, opts, NULL);
+    int i, n = 0, start = 0;
+    size_t bytes = 0, header = 0, net;
 
+    if (!empty || pcre2_pattern_info(empty, PCRE2_INFO_SIZE, &header)) {
+        header = 0;
+    }
+    pcre2_code_free(empty);
+    apr_pool_create(&tp, pol->pool);
     g->methods = methods;
-    g->combined = NULL;
-    g->alone = apr_array_make(p, 2, sizeof(pcre2_code *));
-    g->filtered = 1;
-    memset(g->need, 0, sizeof(g->need));
-    parts = apr_palloc(p, sizeof(struct iovec) * (list->nelts * 3 + 1));
+    g->chunks = apr_array_make(pol->pool, 2, sizeof(mg_chunk));
+    rs = apr_palloc(tp, sizeof(*rs) * (size_t)(list->nelts + 1));
     for (i = 0; i < list->nelts; i++) {
         const mg_regex *r = &APR_ARRAY_IDX(list, i, mg_regex);
-        if (!all && r->methods != methods) {
-            continue;
-        }
-        need_add(g, r->code);
-        if (!r->combinable) {
-            APR_ARRAY_PUSH(g->alone, pcre2_code *) = r->code;
-            continue;
-        }
-        parts[nparts].iov_base = (void *)(ncomb ? "|(?:" : "(?:");
-        parts[nparts].iov_len = ncomb ? 4 : 3;
-        nparts++;
-        parts[nparts].iov_base = (void *)r->pattern;
-        parts[nparts].iov_len = strlen(r->pattern);
-        nparts++;
-        parts[nparts].iov_base = (void *)")";
-        parts[nparts].iov_len = 1;
-        nparts++;
-        ncomb++;
-    }
-    if (ncomb == 1) {
-        /* nothing to merge: use the rule's own code */
-        for (i = 0; i < list->nelts; i++) {
-            const mg_regex *r = &APR_ARRAY_IDX(list, i, mg_regex);
-            if ((all || r->methods == methods) && r->combinable) {
-                g->combined = r->code;
+        if ((all || r->methods == methods) && r->combinable) {
+            net = r->size > header ? r->size - header : 0;
+            if (n > start && bytes + net > CHUNK_BYTES) {
+                chunk_add(pol, tp, g, rs + start, n - start, opts);
+                start = n;
+                bytes = 0;
             }
+            bytes += net;
+            rs[n++] = r;
         }
     }
-    else if (ncomb > 1) {
-        apr_size_t len;
-        char *pat = apr_pstrcatv(p, parts, nparts, &len);
-        g->combined = re_compile(p, pat, len, opts, &err);
-        if (!g->combined) {
-            /* should not happen; keep every regex apart instead */
-            for (i = 0; i < list->nelts; i++) {
-                const mg_regex *r = &APR_ARRAY_IDX(list, i, mg_regex);
-                if ((all || r->methods == methods) && r->combinable) {
-                    APR_ARRAY_PUSH(g->alone, pcre2_code *) = r->code;
-                }
-            }
+    if (n > start) {
+        chunk_add(pol, tp, g, rs + start, n - start, opts);
+    }
+    for (i = 0; i < list->nelts; i++) {
+        const mg_regex *r = &APR_ARRAY_IDX(list, i, mg_regex);
+        if ((all || r->methods == methods) && !r->combinable) {
+            chunk_add(pol, tp, g, &r, 1, opts);
         }
     }
+    apr_pool_destroy(tp);
 }
 
 /* The groups (one per method set) of a list of regexes. */
@@ -895,145 +930,6 @@ static apr_array_header_t *groups_build(migate_policy *pol,
         }
     }
     return gs;
-}
-
-/*
- * The literal prefilter.  A regex can only match a canonical path at a
- * place where its leading literal occurs.  When that literal is "/seg/"
- * (a whole segment between two slashes), the match needs a path segment
- * equal to seg followed by '/': the first segment for a regex anchored
- * with '^', any segment otherwise.  Such regexes are filed in a table
- * under seg, and a request looks up its own segments instead of running
- * them all.  Returns seg's length (0: no usable literal, the regex goes
- * to the general groups), sets *seg and *anchored.
- *
- * The scan errs on the side of 0: a top-level '|' (the literal would
- * bind only one alternative), \Q, and extended mode (whose comments
- * hide structure from this scan) are not filtered.
- */
-static size_t regex_key(const char *pat, const char **seg, int *anchored)
-{
-    const char *s, *lit;
-    size_t n, k;
-    int depth = 0;
-
-    for (s = pat; *s; s++) {
-        if (*s == '\\') {
-            if (s[1] == 'Q') {
-                return 0;
-            }
-            if (s[1]) {
-                s++;
-            }
-        }
-        else if (*s == '[') {
-            /* a class: ']' first (or after '^') is literal */
-            s++;
-            if (*s == '^') {
-                s++;
-            }
-            if (*s == ']') {
-                s++;
-            }
-            for (; *s && *s != ']'; s++) {
-                if (*s == '\\' && s[1]) {
-                    s++;
-                }
-                else if (*s == '[' && s[1] == ':') {
-                    const char *e = strstr(s + 2, ":]");
-                    if (!e) {
-                        return 0;
-                    }
-                    s = e + 1;
-                }
-            }
-            if (!*s) {
-                return 0;
-            }
-        }
-        else if (*s == '(') {
-            depth++;
-            if (s[1] == '?') {
-                const char *t = s + 2;
-                while ((*t >= 'a' && *t <= 'z') || (*t >= 'A' && *t <= 'Z')
-                       || *t == '-' || *t == '^') {
-                    if (*t == 'x') {
-                        return 0;
-                    }
-                    t++;
-                }
-            }
-        }
-        else if (*s == ')') {
-            depth--;
-        }
-        else if (*s == '|' && depth == 0) {
-            return 0;
-        }
-    }
-    lit = pat;
-    *anchored = *lit == '^';
-    if (*anchored) {
-        lit++;
-    }
-    for (n = 0; lit[n] > 0x20 && lit[n] < 0x7f
-                && !strchr("\\^$.[|()?*+{", lit[n]); n++) {
-        ;
-    }
-    if (n && lit[n] && strchr("?*+{", lit[n])) {
-        n--;    /* the quantifier binds the last literal byte */
-    }
-    if (n < 3 || lit[0] != '/') {
-        return 0;
-    }
-    for (k = 1; k < n && lit[k] != '/'; k++) {
-        ;
-    }
-    if (k == n || k == 1) {
-        return 0;
-    }
-    *seg = lit + 1;
-    return k - 1;
-}
-
-/* File the allow regexes: under a segment where regex_key finds one,
- * else in the general list. */
-static void regex_file(migate_policy *pol, apr_array_header_t *general)
-{
-    int i;
-
-    for (i = 0; i < pol->allow_re->nelts; i++) {
-        const mg_regex *r = &APR_ARRAY_IDX(pol->allow_re, i, mg_regex);
-        const char *seg = NULL;
-        int anchored = 0;
-        size_t n = regex_key(r->pattern, &seg, &anchored);
-        mg_tab *t = anchored ? &pol->re_first : &pol->re_any;
-        mg_re_bucket *b;
-
-        if (!n) {
-            *(mg_regex *)apr_array_push(general) = *r;
-            continue;
-        }
-        b = tab_get(t, seg, n, 0);
-        if (!b) {
-            b = apr_pcalloc(pol->pool, sizeof(*b));
-            b->rules = apr_array_make(pol->pool, 2, sizeof(mg_regex));
-            tab_put(pol->pool, t, seg, n, b, 0);
-        }
-        *(mg_regex *)apr_array_push(b->rules) = *r;
-    }
-}
-
-static void buckets_build(migate_policy *pol, mg_tab *t)
-{
-    uint32_t i;
-
-    for (i = 0; t->slots && i <= t->mask; i++) {
-        if (t->slots[i].key) {
-            mg_re_bucket *b = t->slots[i].val;
-            b->groups = groups_build(pol, b->rules);
-        }
-    }
 }
 
 /* ---------------------------------------------------------------- */
@@ -1122,7 +1018,10 @@ static const char *add_regex(migate_policy *pol, apr_array_header_t *list,
     r->pattern = apr_pstrdup(pol->pool, pattern);
     r->methods = methods;
     r->code = code;
-    r->combinable = regex_combinable(pattern, code);
+    r->combinable = regex_combinable(pol->pool, pattern, code, opts);
+    if (pcre2_pattern_info(code, PCRE2_INFO_SIZE, &r->size) != 0) {
+        r->size = CHUNK_BYTES;
+    }
     r->rule = rule_name(pol, where);
     return NULL;
 }
@@ -1216,16 +1115,10 @@ void migate_policy_set_metadata_kinds(migate_policy *pol, unsigned kinds)
 
 const char *migate_policy_compile(migate_policy *pol)
 {
-    apr_array_header_t *general;
-
     if (pol->compiled) {
         return NULL;
     }
-    general = apr_array_make(pol->pool, 4, sizeof(mg_regex));
-    regex_file(pol, general);
-    pol->allow_groups = groups_build(pol, general);
-    buckets_build(pol, &pol->re_first);
-    buckets_build(pol, &pol->re_any);
+    pol->allow_groups = groups_build(pol, pol->allow_re);
     group_build(pol, &pol->deny_group, pol->deny_re, MIGATE_METHODS_ANY, 1,
                 PCRE2_CASELESS);
     pol->compiled = 1;
@@ -1358,29 +1251,9 @@ static int is_meta_method(const char *m, size_t len)
         || (len == 7 && memcmp(m, "OPTIONS", 7) == 0);
 }
 
-/* The deny regex that matches one of the subjects, for the refusal
- * line (only run once the combined group has matched): its rule index,
- * or that of the first deny regex when none matches alone (a regex that
- * could not be run, which denies). */
-static int deny_re_rule(const migate_policy *pol, const char *const *subj,
-                        const size_t *len, int nsubj)
-{
-    int k, i;
-
-    for (k = 0; k < pol->deny_re->nelts; k++) {
-        const mg_regex *re = &APR_ARRAY_IDX(pol->deny_re, k, mg_regex);
-        for (i = 0; i < nsubj; i++) {
-            if (subj[i] && re_match(re->code, subj[i], len[i]) != 0) {
-                return re->rule;
-            }
-        }
-    }
-    return APR_ARRAY_IDX(pol->deny_re, 0, mg_regex).rule;
-}
-
 /* MiGateDenyMatch: the canonical path, the raw target (path '?' query as
  * sent) and the target with path and query percent-decoded once.  A
- * regex that cannot be run denies: fail closed. */
+ * regex that cannot be run denies, and is named: fail closed. */
 static int deny_regex(const migate_policy *pol, const char *rp, size_t rlen,
                       const char *q, size_t qlen, const char *canon,
                       size_t clen, int same, apr_pool_t *p, int *rule)
@@ -1388,7 +1261,7 @@ static int deny_regex(const migate_policy *pol, const char *rp, size_t rlen,
     const char *subj[3];
     size_t len[3];
     char *t;
-    int i;
+    int i, rc;
 
     subj[0] = canon;
     len[0] = clen;
@@ -1419,8 +1292,9 @@ static int deny_regex(const migate_policy *pol, const char *rp, size_t rlen,
         subj[1] = NULL;
     }
     for (i = 0; i < 3; i++) {
-        if (subj[i] && group_match(&pol->deny_group, subj[i], len[i]) != 0) {
-            *rule = deny_re_rule(pol, subj, len, 3);
+        rc = subj[i] ? group_match(&pol->deny_group, subj[i], len[i], rule)
+                     : 0;
+        if (rc != 0) {
             return 1;
         }
     }
@@ -1545,90 +1419,42 @@ static migate_reason_e gate(const migate_policy *pol,
     return MIGATE_PASS;
 }
 
-/* Run the groups whose method set admits the method (admit 1) or does
- * not (admit 0); 1 as soon as one matches. */
-static int groups_run(const apr_array_header_t *gs, const char *method,
-                      size_t mlen, const char *canon, size_t clen, int admit)
+/* Run the allow groups whose method set admits the method (admit 1)
+ * or does not (admit 0); 1 (and *rule) as soon as one matches. */
+static int regex_allow(const migate_policy *pol, const char *method,
+                       size_t mlen, const char *canon, size_t clen,
+                       int admit, int *rule)
 {
+    const apr_array_header_t *gs = pol->allow_groups;
     int i;
 
     for (i = 0; i < gs->nelts; i++) {
         const mg_regex_group *g = &APR_ARRAY_IDX(gs, i, mg_regex_group);
         if (!migate_methods_admit(g->methods, method, mlen) == !admit
-            && group_match(g, canon, clen) == 1) {
+            && group_match(g, canon, clen, rule) == 1) {
             return 1;
         }
-    }
-    return 0;
-}
-
-/* The compiled allow regexes: the general groups, the bucket of the
- * first segment, and the buckets of every segment followed by '/'. */
-static int regex_allow(const migate_policy *pol, const char *method,
-                       size_t mlen, const char *canon, size_t clen,
-                       int admit)
-{
-    const mg_re_bucket *b, *seen[8];
-    const char *s = canon + 1, *end = canon + clen, *e;
-    int nseen = 0, i;
-
-    if (groups_run(pol->allow_groups, method, mlen, canon, clen, admit)) {
-        return 1;
-    }
-    if (clen < 3) {
-        return 0;
-    }
-    e = memchr(s, '/', (size_t)(end - s));
-    if (e && pol->re_first.count) {
-        b = tab_get(&pol->re_first, s, (size_t)(e - s), 0);
-        if (b && groups_run(b->groups, method, mlen, canon, clen, admit)) {
-            return 1;
-        }
-    }
-    if (!pol->re_any.count) {
-        return 0;
-    }
-    while (e) {
-        b = tab_get(&pol->re_any, s, (size_t)(e - s), 0);
-        if (b) {
-            /* a segment that repeats would run its bucket again */
-            for (i = 0; i < nseen && seen[i] != b; i++) {
-                ;
-            }
-            if (i == nseen) {
-                if (groups_run(b->groups, method, mlen, canon, clen,
-                               admit)) {
-                    return 1;
-                }
-                if (nseen < 8) {
-                    seen[nseen++] = b;
-                }
-            }
-        }
-        s = e + 1;
-        e = memchr(s, '/', (size_t)(end - s));
     }
     return 0;
 }
 
 /* Step 6: the allowlist.  A regex that cannot be run does not allow.
- * *rule is the prefix or exact rule that allowed, or -1 (a regex). */
+ * *rule is the rule that allowed. */
 static migate_reason_e allowlist(const migate_policy *pol,
                                  const char *method, size_t mlen,
                                  const char *canon, size_t clen, int *rule)
 {
-    int matched = 0;
+    int matched = 0, other;
 
     if (trie_match(pol->allow, canon, clen, method, mlen, &matched, 0,
                    rule)) {
         return MIGATE_PASS;
     }
-    if (regex_allow(pol, method, mlen, canon, clen, 1)) {
-        *rule = -1;
+    if (regex_allow(pol, method, mlen, canon, clen, 1, rule)) {
         return MIGATE_PASS;
     }
     *rule = MIGATE_B_DEFAULT_DENY;
-    if (!matched && regex_allow(pol, method, mlen, canon, clen, 0)) {
+    if (!matched && regex_allow(pol, method, mlen, canon, clen, 0, &other)) {
         matched = 1;
     }
     return matched ? MIGATE_R_METHOD : MIGATE_R_NOT_ALLOWED;

@@ -133,9 +133,10 @@ typedef struct {
                                  before canonicalising                  */
     size_t canon_len;
     int rule;                 /* what decided (migate_policy_rule_name):
-                                 the refusing check or rule, the prefix,
-                                 exact or service rule that allowed, or
-                                 -1 (allowed by a regex)                */
+                                 the refusing check or rule (a deny
+                                 regex that matched or could not be
+                                 run), or the prefix, exact, regex or
+                                 service rule that allowed              */
 } migate_verdict_t;
 
 /*

@@ -392,7 +392,7 @@ ok($rc == 1 && $out =~ /^-MiGateAllowService StockQuoteProxy$/m
 
 # ---- The artifacts' text never becomes a directive ---------------------
 
-($rc, $out) = run(write_file('inject.xml', qq{<api xmlns="http://ws.apache.}
+($rc, $out) = run(scratch_file('inject.xml', qq{<api xmlns="http://ws.apache.}
     . qq{org/ns/synapse" name="A&#10;MiGateAllow /" context="/caf\xc3\xa9">}
     . qq{<resource methods="GET" uri-template="/x&#10;MiGateAllow /y"/>}
     . qq{<resource methods="GET" uri-template="/{id}"/></api>}));
@@ -401,7 +401,7 @@ ok($rc == 0 && rules_of($out) eq 'MiGateAllowMatch GET,OPTIONS'
    'a newline in a name or template stays inside its comment')
     or diag($out);
 
-($rc, $out) = run('--no-options', write_file('noopt.xml', qq{<api xmlns=}
+($rc, $out) = run('--no-options', scratch_file('noopt.xml', qq{<api xmlns=}
     . qq{"http://ws.apache.org/ns/synapse" name="N" context="/n">}
     . qq{<resource methods="GET HEAD" uri-template="/a"/>}
     . qq{<resource url-mapping="/b/*"/></api>}));
@@ -412,7 +412,7 @@ ok($rc == 0 && rules_of($out) eq join("\n", 'MiGateAllowExact GET,HEAD /n/a',
 
 # ---- Bad input: a clear error, exit 2, nothing written -----------------
 
-sub write_file {
+sub scratch_file {
     my ($name, $bytes) = @_;
     open my $fh, '>:raw', "$dir/$name" or die $!;
     print $fh $bytes;
@@ -430,21 +430,21 @@ my $api = sub {
 my $nodesc = "$dir/nodesc.car";
 make_car($nodesc, no_descriptor => 1);
 @BAD = (
-    ['not XML', [write_file('broken.xml', qq{<api xmlns="http://ws.apache.}
+    ['not XML', [scratch_file('broken.xml', qq{<api xmlns="http://ws.apache.}
         . qq{org/ns/synapse" name="A" context="/a">\n<resource>\n</api>\n})],
      qr{broken\.xml:\d+: not well-formed XML}],
-    ['not a Synapse artifact', [write_file('pom.xml',
+    ['not a Synapse artifact', [scratch_file('pom.xml',
         "<project><artifactId>x</artifactId></project>\n")],
      qr{pom\.xml: not a Synapse artifact}],
     ['a CApp without artifacts.xml', [$nodesc],
      qr{nodesc\.car: not a CApp: no artifacts\.xml}],
-    ['a .car that is not a zip', [write_file('text.car', "hello\n")],
+    ['a .car that is not a zip', [scratch_file('text.car', "hello\n")],
      qr{text\.car: not a CApp: not a zip}],
-    ['duplicate API contexts', ["$dir/app.car", write_file('dup.xml',
+    ['duplicate API contexts', ["$dir/app.car", scratch_file('dup.xml',
         $api->('OtherHealthcare', '/healthcare/', '/x'))],
      qr{dup\.xml: API OtherHealthcare has the context /healthcare, as API}
         . qr{ HealthcareAPI}],
-    ['a template Synapse refuses', [write_file('tmpl.xml',
+    ['a template Synapse refuses', [scratch_file('tmpl.xml',
         $api->('T', '/t', '/find{?q}'))],
      qr{tmpl\.xml:2: API T: uri-template '/find\{\?q\}'}],
     ['a CApp entry that is not XML', [do {
@@ -461,7 +461,7 @@ make_car($nodesc, no_descriptor => 1);
 );
 for my $b (@BAD) {
     my ($name, $args, $want) = @$b;
-    write_file('current.conf', "KEEP\n");
+    scratch_file('current.conf', "KEEP\n");
     my ($rc, $out, $err) = run('-o', "$dir/current.conf", @$args);
     ok($rc == 2 && $err =~ $want, "$name: exit 2 and says so")
         or diag("exit $rc: $err");

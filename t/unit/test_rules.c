@@ -1,9 +1,10 @@
 /*
  * test_rules.c - unit tests of the compiled policy (migate_rules.c):
  * a table of requests against a few fixed policies, rule and service
- * name checks, and randomised comparisons against plain linear matchers
- * written here: of the segment trie, and of the regex prefilters (literal
- * segment buckets, required bytes) against running every regex alone.
+ * name checks, and comparisons against plain matchers written here: of
+ * the segment trie against a linear matcher, and of the merged regex
+ * alternations against running every regex alone (PCRE2 syntax corner
+ * cases, thousands of regexes, random regexes).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -498,7 +499,12 @@ static void test_rule_names(apr_pool_t *p)
         { "GET", "/exact", "a.conf:2" },
         { "POST", "/exact", "builtin:default-deny" },
         { "GET", "/other", "builtin:default-deny" },
-        { "GET", "/re/x", NULL },
+        { "GET", "/re/x", "a.conf:3" },
+        { "POST", "/re/x", "a.conf:3" },
+        { "GET", "/re2/x", "a.conf:8" },
+        { "GET", "/x/re3/", "a.conf:9" },
+        { "PUT", "/re3/re3/", "builtin:default-deny" },
+        { "GET", "/re/x.old", "a.conf:6" },
         { "GET", "/services/Svc/op", "a.conf:7" },
         { "GET", "/services/Other", "builtin:services" },
         { "GET", "/api?wsdl", "builtin:service-metadata" },
@@ -524,18 +530,17 @@ static void test_rule_names(apr_pool_t *p)
     must(migate_policy_deny(pol, MIGATE_RULE_REGEX, "\\.old$", "a.conf:6"),
          "deny old");
     must(migate_policy_service(pol, "Svc", "a.conf:7"), "svc");
+    must(migate_policy_allow(pol, MIGATE_RULE_REGEX, "^/(re2)\\1?/", 0,
+                             "a.conf:8"), "re2");
+    must(migate_policy_allow(pol, MIGATE_RULE_REGEX, "/re3/$", mset("GET"),
+                             "a.conf:9"), "re3");
     must(migate_policy_compile(pol), "compile");
     for (i = 0; i < sizeof(rc) / sizeof(rc[0]); i++) {
         decide_target(pol, rc[i].method, rc[i].target, p, &v);
-        if (rc[i].rule) {
-            is_str(migate_policy_rule_name(pol, v.rule), rc[i].rule,
-                   "rule of %s %s", rc[i].method, rc[i].target);
-        }
-        else {
-            is_int(v.rule, -1, "a regex allowed %s", rc[i].target);
-        }
+        is_str(migate_policy_rule_name(pol, v.rule), rc[i].rule,
+               "rule of %s %s", rc[i].method, rc[i].target);
     }
-    ok(migate_policy_rule_count(pol) == MIGATE_B__COUNT + 4 + 7,
+    ok(migate_policy_rule_count(pol) == MIGATE_B__COUNT + 4 + 9,
        "rule count: built-in checks, built-in denies, rules");
     ok(migate_policy_rule_name(pol, -1) == NULL
        && migate_policy_rule_name(pol, 1000) == NULL, "out of range");
@@ -906,12 +911,258 @@ static void test_random(apr_pool_t *p, int nrules, int npaths,
 }
 
 /* ---------------------------------------------------------------- */
+/* Regex syntax corner cases: the policy against each regex alone    */
+
+/* Regexes whose syntax a hand-written scanner gets wrong: comments,
+ * classes with ']', '|', '(' and '\' inside, escapes, \Q...\E (closed
+ * and not), extended mode, inline options at top level (which reach
+ * the alternatives after them), verbs, back references, named groups,
+ * recursion, conditionals.  Every one is a valid PCRE2 regex. */
+static const char *const corner_re[] = {
+    "^/api/x(?#()|^/other",         "^/c[)(]|^/d",
+    "^/e[]|]x|^/f",                 "^/g[^]|]|^/h",
+    "^/i\\(|^/j",                   "^/k\\Q(|\\E|^/l",
+    "^/m\\Q|^/n",                   "(?x)^/o # comment ( | ^/p",
+    "(?i)^/s/T",                    "^/u(?i)v|^/W",
+    "^/x(?i:y)|^/Z",                "[[:digit:]]{3}/z$",
+    "^/aa/(?=b)b",                  "(?<=/bb)/cc$",
+    "^/dd(?:/|$)",                  "^/ee\\/ff",
+    "^/gg(*COMMIT)x|^/gg",          "^/hh(a)\\1",
+    "^/(?<n>ii)\\k<n>",             "^/jj(?:/(?R))?$",
+    "\\bkk\\b",                     "^/ll$|^/mm$",
+    "^/nn\\x2fo",                   "^/pp[\\]]q",
+    "^/ss\\E|^/tt",                 "^/uu{2}",
+    "^/vv?/ww",                     "^\\/xx|(?#|)^/yy",
+    "(?n)^/zz(a|b)\\z",             "(?|^/b1(x)|^/b2(y))",
+    "(?(?=/c1)/c1|/c2)$",           "^/d1(?>a+)b",
+    "\\A/f1\\z",                    "(?m)^/h1$",
+    "(?s)^/i1.j",                   "(?x)^/k1\\ [ ]x",
+    "^/m1\\K/n1",                   "(?C1)^/o1",
+    "^/p1(?#comment)/q1",           "(?i:^/R1)|^/s1",
+    "^/t1\\d+$",                    "(*NO_START_OPT)^/e1",
+    "^/q2(?1)?(a)",                 "^/q3(*SKIP)(*FAIL)|^/q3x",
+    "(?x)^/q4 # \\Q ) ( |",         "^/q5[[:alpha:]-]+$",
+    "(?-i)^/q6",                    "^/q7(?(DEFINE)(?<d>a))(?&d)",
+    "^/q8\\g<1>?(b)",               "^/q9(*:m)z",
+};
+#define N_CORNER (int)(sizeof(corner_re) / sizeof(corner_re[0]))
+
+static const char *const corner_paths[] = {
+    "/api/x", "/api/xy", "/other", "/c)", "/c(", "/d", "/e]x", "/e|x",
+    "/f", "/g]", "/g|", "/h", "/i(", "/j", "/k(|", "/l", "/m|^/n", "/m",
+    "/n", "/o", "/p", "/s/t", "/S/T", "/uv", "/uV", "/w", "/W", "/xy",
+    "/xY", "/Z", "/z", "/123/z", "/aa/b", "/bb/cc", "/dd", "/dd/", "/ddx",
+    "/ee/ff", "/gg", "/ggx", "/hhaa", "/hha", "/iiii", "/jj", "/jj/jj",
+    "/x/kk/y", "/kkk", "/ll", "/mm", "/nn/o", "/pp]q", "/ss", "/tt",
+    "/uuu", "/uu", "/v/ww", "/vv/ww", "/xx", "/yy", "/zza", "/zzab",
+    "/b1x", "/b2y", "/b2x", "/c1", "/c2", "/d1aab", "/f1", "/h1", "/i1xj",
+    "/k1 x", "/k1x", "/m1/n1", "/o1", "/p1/q1", "/r1", "/R1", "/s1",
+    "/t1123", "/t1", "/e1", "/q2a", "/q2aa", "/q3", "/q3x", "/q4", "/q5a-b",
+    "/Q6", "/q6", "/q7a", "/q8b", "/q8bb", "/q9z", "/nothing", "/", "/a",
+};
+#define N_CPATHS (int)(sizeof(corner_paths) / sizeof(corner_paths[0]))
+
+/* The policy of the regexes first..first+n-1 of corner_re (named
+ * "re:<i>"), as allow rules (deny 0, any method) or deny rules; codes
+ * gets each regex compiled alone, as its directive would run it. */
+static migate_policy *corner_policy(apr_pool_t *p, int first, int n,
+                                    int deny, pcre2_code **codes)
+{
+    migate_policy *pol = migate_policy_make(p);
+    uint32_t opts = PCRE2_NEVER_UTF | PCRE2_NEVER_BACKSLASH_C
+                    | (deny ? PCRE2_CASELESS : 0);
+    int i, ec;
+    PCRE2_SIZE off;
+
+    if (deny) {
+        must(migate_policy_allow(pol, MIGATE_RULE_PREFIX, "/", 0, "root"),
+             "root");
+    }
+    for (i = first; i < first + n; i++) {
+        const char *where = apr_psprintf(p, "re:%d", i);
+        codes[i] = pcre2_compile((PCRE2_SPTR)corner_re[i],
+                                 PCRE2_ZERO_TERMINATED, opts, &ec, &off,
+                                 NULL);
+        must(deny ? migate_policy_deny(pol, MIGATE_RULE_REGEX,
+                                       corner_re[i], where)
+                  : migate_policy_allow(pol, MIGATE_RULE_REGEX,
+                                        corner_re[i], 0, where),
+             corner_re[i]);
+        if (!codes[i]) {
+            diag("corner regex %s does not compile alone", corner_re[i]);
+        }
+    }
+    must(migate_policy_compile(pol), "compile corner");
+    return pol;
+}
+
+/* Decide every corner path; the verdict must be what running the
+ * regexes first..first+n-1 alone gives, and the rule named must be one
+ * of those that match alone.  Returns the number of disagreements. */
+static int corner_check(migate_policy *pol, apr_pool_t *p, int first, int n,
+                        int deny, pcre2_code **codes, const char *what)
+{
+    pcre2_match_data *md = pcre2_match_data_create(1, NULL);
+    int j, i, bad = 0;
+
+    for (j = 0; j < N_CPATHS; j++) {
+        const char *path = corner_paths[j];
+        migate_verdict_t v;
+        migate_reason_e got, want;
+        const char *name;
+        int any = 0, named = 0;
+
+        for (i = first; i < first + n; i++) {
+            if (codes[i] && pcre2_match(codes[i], (PCRE2_SPTR)path,
+                                        strlen(path), 0, 0, md, NULL) >= 0) {
+                any = 1;
+                name = apr_psprintf(p, "re:%d", i);
+                named |= 1;
+            }
+        }
+        want = any ? (deny ? HD : PASS) : (deny ? PASS : NA);
+        got = decide_target(pol, "GET", path, p, &v);
+        name = migate_policy_rule_name(pol, v.rule);
+        if (got == want && any && name && strncmp(name, "re:", 3) == 0) {
+            i = atoi(name + 3);
+            named = i >= first && i < first + n && codes[i]
+                    && pcre2_match(codes[i], (PCRE2_SPTR)path, strlen(path),
+                                   0, 0, md, NULL) >= 0;
+        }
+        else {
+            named = !any;
+        }
+        if (got != want || !named) {
+            if (bad < 10) {
+                diag("%s: GET %s got %s (rule %s) want %s", what, path,
+                     migate_reason_name(got), name ? name : "-",
+                     migate_reason_name(want));
+            }
+            bad++;
+        }
+    }
+    pcre2_match_data_free(md);
+    return bad;
+}
+
+static void test_regex_corners(apr_pool_t *p)
+{
+    pcre2_code *codes[N_CORNER];
+    apr_pool_t *pp;
+    migate_policy *pol;
+    migate_verdict_t v;
+    int i, bad, deny;
+
+    /* the issue's case: "(?#(" must not hide the second alternative */
+    apr_pool_create(&pp, p);
+    pol = corner_policy(pp, 0, 1, 0, codes);
+    is_int(decide_target(pol, "GET", "/other", pp, &v), PASS,
+           "^/api/x(?#()|^/other allows /other, as PCRE2 alone does");
+    is_str(migate_policy_rule_name(pol, v.rule), "re:0",
+           "and names the regex");
+    is_int(decide_target(pol, "GET", "/api/x/y", pp, &v), PASS,
+           "^/api/x(?#()|^/other allows /api/x/y");
+    is_int(decide_target(pol, "GET", "/otherwise", pp, &v), PASS,
+           "^/api/x(?#()|^/other allows /otherwise (no '$')");
+    is_int(decide_target(pol, "GET", "/api", pp, &v), NA,
+           "^/api/x(?#()|^/other refuses /api");
+    pcre2_code_free(codes[0]);
+    apr_pool_destroy(pp);
+
+    /* a deny regex that cannot be run (recursion that never ends)
+     * denies, and is named */
+    apr_pool_create(&pp, p);
+    pol = migate_policy_make(pp);
+    must(migate_policy_allow(pol, MIGATE_RULE_PREFIX, "/", 0, "root"), "/");
+    must(migate_policy_deny(pol, MIGATE_RULE_REGEX, "j", "d:1"), "j");
+    must(migate_policy_deny(pol, MIGATE_RULE_REGEX, "(?0)", "d:2"), "(?0)");
+    must(migate_policy_compile(pol), "compile (?0)");
+    is_int(decide_target(pol, "GET", "/x", pp, &v), HD,
+           "a deny regex that cannot be run denies");
+    is_str(migate_policy_rule_name(pol, v.rule), "d:2",
+           "and names the regex that could not be run");
+    apr_pool_destroy(pp);
+
+    for (deny = 0; deny < 2; deny++) {
+        /* all of them in one policy: merged where they can be */
+        apr_pool_create(&pp, p);
+        pol = corner_policy(pp, 0, N_CORNER, deny, codes);
+        bad = corner_check(pol, pp, 0, N_CORNER, deny, codes,
+                           deny ? "corner deny" : "corner allow");
+        ok(bad == 0, "%d corner-case %s regexes in one policy: %d paths "
+           "agree with each regex alone", N_CORNER, deny ? "deny" : "allow",
+           N_CPATHS);
+        for (i = 0; i < N_CORNER; i++) {
+            pcre2_code_free(codes[i]);
+        }
+        apr_pool_destroy(pp);
+
+        /* each one next to its neighbour: what one regex's syntax does
+         * to the alternative after it */
+        bad = 0;
+        for (i = 0; i + 1 < N_CORNER; i++) {
+            apr_pool_create(&pp, p);
+            pol = corner_policy(pp, i, 2, deny, codes);
+            bad += corner_check(pol, pp, i, 2, deny, codes,
+                                deny ? "pair deny" : "pair allow");
+            pcre2_code_free(codes[i]);
+            pcre2_code_free(codes[i + 1]);
+            apr_pool_destroy(pp);
+        }
+        ok(bad == 0, "corner-case %s regexes in pairs agree with each "
+           "regex alone", deny ? "deny" : "allow");
+    }
+}
+
+/* More regexes than one PCRE2 alternation takes (64 KiB of compiled
+ * code with Debian's LINK_SIZE=2): split in chunks, each regex still
+ * allows its own path and is named for it. */
+static void test_regex_many(apr_pool_t *p, int n)
+{
+    apr_pool_t *pp;
+    migate_policy *pol;
+    migate_verdict_t v;
+    int i, bad = 0;
+
+    apr_pool_create(&pp, p);
+    pol = migate_policy_make(pp);
+    for (i = 0; i < n; i++) {
+        must(migate_policy_allow(pol, MIGATE_RULE_REGEX,
+                                 apr_psprintf(pp, i % 3 ? "^/m%d/[0-9]+$"
+                                              : "/u%d/(a|b)+$", i),
+                                 i % 2 ? mset("GET") : 0,
+                                 apr_psprintf(pp, "re:%d", i)), "many");
+    }
+    must(migate_policy_compile(pol), "compile many");
+    for (i = 0; i < n; i++) {
+        const char *path = apr_psprintf(pp, i % 3 ? "/m%d/42" : "/x/u%d/ab",
+                                        i);
+        const char *want = apr_psprintf(pp, "re:%d", i);
+        const char *name;
+
+        if (decide_target(pol, "GET", path, pp, &v) != PASS
+            || !(name = migate_policy_rule_name(pol, v.rule))
+            || strcmp(name, want) != 0
+            || decide_target(pol, "POST", path, pp, &v)
+               != (i % 2 ? ME : PASS)
+            || decide_target(pol, "GET", apr_pstrcat(pp, path, "x", NULL),
+                             pp, &v) != NA) {
+            if (bad++ < 5) {
+                diag("many regexes: %s", path);
+            }
+        }
+    }
+    ok(bad == 0, "%d regexes: each allows its path and is named", n);
+    apr_pool_destroy(pp);
+}
+
+/* ---------------------------------------------------------------- */
 /* Randomised regexes against running each one alone                 */
 
-/* Shapes that exercise the prefilter's every branch: literal segments
- * anchored and floating, quantifiers that cut the literal, top-level
- * alternations, classes, inline options, and regexes with no literal.
- * %d is replaced by small numbers so that paths hit them often. */
+/* Shapes of regexes: literal segments anchored and floating,
+ * quantifiers that cut a literal, top-level alternations, classes,
+ * inline options, comments, quoting, and regexes with no literal.  %d
+ * is replaced by small numbers so that paths hit them often. */
 static const char *const re_shapes[] = {
     "^/s%d/s%d",            "^/s%d/s%d$",          "^/s%d/",
     "^/s%d/[a-z0-9]+$",     "^/s%d/s%d(/.*)?$",    "/s%d/s%d$",
@@ -923,6 +1174,8 @@ static const char *const re_shapes[] = {
     "^/s%d/[]/]s%d",        "^/s%d/[[:digit:]]|s%d", "/s%d/s%d\\b",
     "^/s%d/(?x) s%d # | x", "^/s%d/(a|b)|/s%d/",   "\\.json$",
     "^/s%d\\/s%d/",       "^/s%d/.s%d",          "^/(?:s%d|s%d)/",
+    "^/s%d(?#()|^/s%d",     "^/s%d[)(|]|/s%d$",    "^/s%d\\Q(|\\E|^/s%d",
+    "(?x)^/s%d # ( |\n|/s%d$", "^/s%d(?i)/S|^/S%d$", "^/s%d\\Q|/s%d",
 };
 #define N_SHAPES (int)(sizeof(re_shapes) / sizeof(re_shapes[0]))
 
@@ -952,7 +1205,8 @@ static void test_random_regex(apr_pool_t *p, int nrules, int npaths,
         codes[i] = pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED,
                                  PCRE2_NEVER_UTF | PCRE2_NEVER_BACKSLASH_C,
                                  &ec, &off, NULL);
-        err = migate_policy_allow(pol, MIGATE_RULE_REGEX, pat, ms[i], NULL);
+        err = migate_policy_allow(pol, MIGATE_RULE_REGEX, pat, ms[i],
+                                  apr_psprintf(pp, "r%d", i));
         if (err || !codes[i]) {
             diag("random regex %s: %s", pat, err ? err : "reference");
             bad++;
@@ -1013,6 +1267,17 @@ static void test_random_regex(apr_pool_t *p, int nrules, int npaths,
             want = admitted ? PASS : matched ? ME : NA;
         }
         got = decide_target(pol, m, path, rp, &v);
+        if (got == PASS && want == PASS) {
+            /* the rule named is a regex that matches and admits */
+            const char *name = migate_policy_rule_name(pol, v.rule);
+            i = name && name[0] == 'r' ? atoi(name + 1) : -1;
+            if (i < 0 || i >= nrules || !codes[i]
+                || pcre2_match(codes[i], (PCRE2_SPTR)path, n, 0, 0, md,
+                               NULL) < 0
+                || !migate_methods_admit(ms[i], m, strlen(m))) {
+                got = NA;
+            }
+        }
         if (got != want) {
             if (bad < 10) {
                 diag("random regex %d rules: %s %s got %s want %s", nrules,
@@ -1074,6 +1339,8 @@ int main(void)
     test_backend(pols, scratch);
     test_rule_names(scratch);
     test_builtin_deny_paths();
+    test_regex_corners(scratch);
+    test_regex_many(scratch, 3000);
     test_checks(scratch);
     test_metadata_kinds(scratch);
     test_build(scratch, pols);
