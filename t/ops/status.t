@@ -65,7 +65,9 @@ is_deeply($g->{allow},
           [ { directive => 'MiGateAllow', kind => 'prefix',
               pattern => '/healthcare', methods => ['GET'] },
             { directive => 'MiGateAllowExact', kind => 'exact',
-              pattern => '/orders', methods => ['POST'] } ],
+              pattern => '/orders', methods => ['POST'] },
+            { directive => 'MiGateAllowMatch', kind => 'regex',
+              pattern => '^/re/[0-9]+$', methods => ['GET'] } ],
           'allow rules, with their methods');
 is_deeply($g->{services}, ['OpsProxy'], 'opened services');
 is_deeply([ map { $_->{pattern} } @{$g->{deny}} ],
@@ -98,7 +100,7 @@ is_deeply([ map { $_->{rule} } @{$hits}[0 .. $#builtin] ], \@builtin,
 is_deeply([ map { "$_->{directive} $_->{pattern}" }
             @{$hits}[@builtin .. $#$hits - 1] ],
           [ 'MiGateAllow /healthcare', 'MiGateAllowExact /orders',
-            'MiGateAllowService OpsProxy', 'MiGateDeny /globaldeny',
+            'MiGateAllowMatch ^/re/[0-9]+$', 'MiGateAllowService OpsProxy', 'MiGateDeny /globaldeny',
             'MiGateDenyMatch ^/a<b>&"q', 'MiGateDeny /macrodeny',
             "MiGateDeny /caf\x{fffd}" ],
           'then the operator\'s rules, in policy order')
@@ -115,7 +117,7 @@ like((grep { ($_->{pattern} // '') eq '/macrodeny' } @$hits)[0]{rule},
 my %before = (g => $g->{counters}, rep => $rep->{counters});
 my $m = mark_logs();
 
-# Per client, on ops_gated: 5 passes and 13 refusals; on ops_report:
+# Per client, on ops_gated: 6 passes and 13 refusals; on ops_report:
 # 1 pass, 2 reported, 1 refusal (always enforced).  The comment names the
 # rule that decides (the operator's by directive and pattern).
 my @gated = (
@@ -123,6 +125,7 @@ my @gated = (
     [ 'GET',   '/healthcare/b/c' ],             # MiGateAllow /healthcare
     [ 'HEAD',  '/healthcare' ],                 # MiGateAllow /healthcare
     [ 'POST',  '/orders' ],                     # MiGateAllowExact /orders
+    [ 'GET',   '/re/42' ],                      # MiGateAllowMatch
     [ 'GET',   '/services/OpsProxy' ],          # MiGateAllowService
     [ 'GET',   '/nope' ],                       # not-allowed
     [ 'GET',   '/migate-status' ],              # not-allowed
@@ -142,6 +145,7 @@ my @gated = (
 # and pattern for the operator's.
 my %want_rules_g = (
     'MiGateAllow /healthcare' => 3, 'MiGateAllowExact /orders' => 1,
+    'MiGateAllowMatch ^/re/[0-9]+$' => 1,
     'MiGateAllowService OpsProxy' => 1,
     'builtin:default-deny' => 3, 'builtin:method' => 1,
     'builtin:services' => 1, 'builtin:/management' => 1,
@@ -206,7 +210,7 @@ sub delta {
 my %want_g = ('not-allowed' => 2, method => 2, services => 1,
               'hard-deny' => 4, 'control-char' => 1, encoding => 1,
               header => 1, protocol => 1);
-is(delta('g', 'passed'), 5 * $CLIENTS, 'gated: passed');
+is(delta('g', 'passed'), 6 * $CLIENTS, 'gated: passed');
 is(delta('g', 'refused'), 13 * $CLIENTS, 'gated: refused in all');
 is(delta('g', 'reported'), 0, 'gated: nothing reported');
 for my $reason (@reasons) {
