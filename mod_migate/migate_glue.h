@@ -121,9 +121,9 @@ typedef struct {
 const request_rec *migate_initial_request(const request_rec *r);
 /* r's verdict record, made on first use (never NULL). */
 migate_verdict_rec *migate_verdict(const request_rec *r);
-/* The request id of r (following internal redirects and subrequests), or
- * NULL when the gate gave it none. */
-const char *migate_request_id(const request_rec *r);
+/* r's verdict record (following internal redirects and subrequests), or
+ * NULL when none was made. */
+migate_verdict_rec *migate_verdict_find(const request_rec *r);
 /* Record a refusal (reported 0) or a report (reported 1).  The first
  * refusal stands; a refusal replaces a report. */
 void migate_verdict_refuse(const request_rec *r, migate_reason_e reason,

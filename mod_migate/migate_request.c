@@ -114,8 +114,7 @@ int migate_generate_log_id(const conn_rec *c, const request_rec *r,
     if (!r) {
         return DECLINED;
     }
-    st = ap_get_module_config(migate_initial_request(r)->request_config,
-                              &migate_module);
+    st = migate_verdict_find(r);
     if (st && st->id) {
         *id = st->id;
         return OK;

@@ -38,11 +38,16 @@ const request_rec *migate_initial_request(const request_rec *r)
     return r;
 }
 
+migate_verdict_rec *migate_verdict_find(const request_rec *r)
+{
+    return ap_get_module_config(migate_initial_request(r)->request_config,
+                                &migate_module);
+}
+
 migate_verdict_rec *migate_verdict(const request_rec *r)
 {
     const request_rec *r0 = migate_initial_request(r);
-    migate_verdict_rec *v = ap_get_module_config(r0->request_config,
-                                                 &migate_module);
+    migate_verdict_rec *v = migate_verdict_find(r0);
 
     if (!v) {
         v = apr_pcalloc(r0->pool, sizeof(*v));
@@ -51,14 +56,6 @@ migate_verdict_rec *migate_verdict(const request_rec *r)
         ap_set_module_config(r0->request_config, &migate_module, v);
     }
     return v;
-}
-
-const char *migate_request_id(const request_rec *r)
-{
-    const request_rec *r0 = migate_initial_request(r);
-    const migate_verdict_rec *v = ap_get_module_config(r0->request_config,
-                                                       &migate_module);
-    return v ? v->id : NULL;
 }
 
 void migate_verdict_refuse(const request_rec *r, migate_reason_e reason,
@@ -99,8 +96,7 @@ static const char *fields(apr_pool_t *p, migate_reason_e reason,
 void migate_verdict_close(request_rec *r)
 {
     const request_rec *r0 = migate_initial_request(r);
-    migate_verdict_rec *v = ap_get_module_config(r0->request_config,
-                                                 &migate_module);
+    migate_verdict_rec *v = migate_verdict_find(r0);
     const migate_srv_conf *sc = migate_srv(r0->server);
     const char *rule;
 
