@@ -198,9 +198,10 @@ static int migate_verify(int ok, X509_STORE_CTX *store)
  * OpenSSL itself ends a handshake the forced policy leaves no way
  * through (no shared suite or protocol, an alert from MI) before any
  * verdict of ours: mod_ssl logs why at level info only and mod_proxy
- * answers 500.  A fatal alert during the handshake, sent or received,
- * is such a refusal: it is recorded with OpenSSL's reason, so that the
- * request gets its 502 and its backend-tls line at the default level.
+ * answers 500.  A fatal alert during the handshake, received from MI or
+ * sent for want of a shared protocol or suite, is such a refusal: it is
+ * recorded with OpenSSL's reason, so that the request gets its 502 and
+ * its backend-tls line at the default level.
  */
 static void migate_info(const SSL *ssl, int where, int ret)
 {
@@ -217,6 +218,21 @@ static void migate_info(const SSL *ssl, int where, int ret)
     if (c == NULL || !(where & SSL_CB_ALERT) || SSL_is_init_finished(ssl)
         || (ret >> 8) != SSL3_AL_FATAL) {
         return;
+    }
+    /* An alert the edge sends is a refusal only where it says the two
+     * sides share no protocol or suite: a backend that goes away in the
+     * middle of the handshake makes OpenSSL send decode_error ("unexpected
+     * eof"), which is a broken connection, not a policy verdict. */
+    if (!(where & SSL_CB_READ)) {
+        switch (ret & 0xff) {
+        case SSL3_AD_HANDSHAKE_FAILURE:
+        case SSL3_AD_ILLEGAL_PARAMETER:
+        case TLS1_AD_PROTOCOL_VERSION:
+        case TLS1_AD_INSUFFICIENT_SECURITY:
+            break;
+        default:
+            return;
+        }
     }
     /* "alert handshake failure from MI", or what OpenSSL found wrong
      * with MI's answer and the alert it sent: "unsupported protocol:
