@@ -102,7 +102,7 @@ const char *migate_rule_text(apr_pool_t *p, const migate_rule_spec *rs,
 void migate_configtest_warn(apr_pool_t *p, server_rec *s);
 void migate_configtest_dump(apr_pool_t *p, server_rec *s);
 
-/* migate_verdict.c: one verdict record per request, amended by each
+/* migate_outcome.c: one outcome record per request, amended by each
  * phase that judges it; the one "blocked" line and the one count are
  * written from there, when the request is logged. */
 typedef struct {
@@ -114,22 +114,22 @@ typedef struct {
                                    server's policy (rule names), or -1  */
     const char *detail;         /* what the line adds, or NULL          */
     int closed;                 /* its line written and counted         */
-} migate_verdict_rec;
+} migate_outcome_rec;
 
-/* The request a redirect or subrequest started from: where the verdict
+/* The request a redirect or subrequest started from: where the outcome
  * record lives. */
 const request_rec *migate_initial_request(const request_rec *r);
-/* r's verdict record, made on first use (never NULL). */
-migate_verdict_rec *migate_verdict(const request_rec *r);
-/* r's verdict record (following internal redirects and subrequests), or
+/* r's outcome record, made on first use (never NULL). */
+migate_outcome_rec *migate_outcome(const request_rec *r);
+/* r's outcome record (following internal redirects and subrequests), or
  * NULL when none was made. */
-migate_verdict_rec *migate_verdict_find(const request_rec *r);
+migate_outcome_rec *migate_outcome_find(const request_rec *r);
 /* Record a refusal (reported 0) or a report (reported 1).  The first
  * refusal stands; a refusal replaces a report. */
-void migate_verdict_refuse(const request_rec *r, migate_reason_e reason,
+void migate_outcome_refuse(const request_rec *r, migate_reason_e reason,
                            int reported, int rule, const char *detail);
 /* Write r's one "blocked" line, if any, and count it, once. */
-void migate_verdict_close(request_rec *r);
+void migate_outcome_close(request_rec *r);
 /* The "blocked reason=backend-tls" line of a backend connection that
  * serves no request (a health-check probe): no id, not counted. */
 void migate_log_conn_refusal(conn_rec *c, int reported, const char *detail);

@@ -108,13 +108,13 @@ int migate_generate_log_id(const conn_rec *c, const request_rec *r,
                            const char **id)
 {
     migate_srv_conf *sc;
-    migate_verdict_rec *st;
+    migate_outcome_rec *st;
 
     (void)c;
     if (!r) {
         return DECLINED;
     }
-    st = migate_verdict_find(r);
+    st = migate_outcome_find(r);
     if (st && st->id) {
         *id = st->id;
         return OK;
@@ -124,7 +124,7 @@ int migate_generate_log_id(const conn_rec *c, const request_rec *r,
         || (st && st->seen)) {
         return DECLINED;
     }
-    st = migate_verdict(r);
+    st = migate_outcome(r);
     st->id = new_id(r, sc);
     if (!st->id) {
         return DECLINED;
@@ -257,7 +257,7 @@ static int refusal_status(const migate_srv_conf *sc, migate_reason_e reason)
 static int refuse(request_rec *r, const migate_srv_conf *sc,
                   migate_reason_e reason, int rule, const char *detail)
 {
-    migate_verdict_refuse(r, reason, 0, rule, detail);
+    migate_outcome_refuse(r, reason, 0, rule, detail);
     return refusal_status(sc, reason);
 }
 
@@ -292,7 +292,7 @@ static void split_target(const char *t, const char *method,
 int migate_post_read_request(request_rec *r)
 {
     migate_srv_conf *sc = migate_srv(r->server);
-    migate_verdict_rec *st;
+    migate_outcome_rec *st;
     migate_request_t rq;
     migate_verdict_t v;
     migate_reason_e why;
@@ -302,7 +302,7 @@ int migate_post_read_request(request_rec *r)
     if (!migate_cfg_enabled(sc) || r->main) {
         return DECLINED;
     }
-    st = migate_verdict(r);
+    st = migate_outcome(r);
     if (r->prev) {
         /* An internal redirect (ErrorDocument, mod_rewrite in directory
          * context): the gate decided the request already and the headers
@@ -362,14 +362,14 @@ int migate_post_read_request(request_rec *r)
         return DECLINED;
     }
     if (v.reportable && migate_cfg_report(sc)) {
-        migate_verdict_refuse(r, why, 1, v.rule, NULL);
+        migate_outcome_refuse(r, why, 1, v.rule, NULL);
         return DECLINED;
     }
     return refuse(r, sc, why, v.rule, NULL);
 }
 
 /*
- * Close the request's verdict before mod_log_config writes the access
+ * Close the request's outcome before mod_log_config writes the access
  * line: its one "blocked" line and its one count.  httpd's core refuses
  * some requests before post_read_request runs (a malformed request
  * line, 414, 431, a control character in a header, a bad Host): those
@@ -379,13 +379,13 @@ int migate_post_read_request(request_rec *r)
 int migate_log_transaction(request_rec *r)
 {
     migate_srv_conf *sc = migate_srv(r->server);
-    migate_verdict_rec *st;
+    migate_outcome_rec *st;
     const char *notes;
 
     if (!migate_cfg_enabled(sc) || r->main || r->prev) {
         return DECLINED;
     }
-    st = migate_verdict(r);
+    st = migate_outcome(r);
     /* 408: the client sent no complete request in time (an idle
      * connection, a slow client): nothing was refused. */
     if (!st->seen && r->status >= 400 && r->status < 500
@@ -404,12 +404,12 @@ int migate_log_transaction(request_rec *r)
         notes = apr_table_get(r->notes, "error-notes");
         if (r->method && migate_method_forbidden(r->method,
                                                  strlen(r->method))) {
-            migate_verdict_refuse(r, MIGATE_R_METHOD, 0, MIGATE_B_METHOD,
+            migate_outcome_refuse(r, MIGATE_R_METHOD, 0, MIGATE_B_METHOD,
                                   apr_psprintf(r->pool, "status %d",
                                                r->status));
         }
         else {
-            migate_verdict_refuse(r, MIGATE_R_PROTOCOL, 0,
+            migate_outcome_refuse(r, MIGATE_R_PROTOCOL, 0,
                                   MIGATE_B_PROTOCOL,
                                   apr_psprintf(r->pool, "status %d%s%s",
                                                r->status,
@@ -417,7 +417,7 @@ int migate_log_transaction(request_rec *r)
                                                notes ? notes : ""));
         }
     }
-    migate_verdict_close(r);
+    migate_outcome_close(r);
     return DECLINED;
 }
 
@@ -447,7 +447,7 @@ int migate_fixups(request_rec *r)
     tls_mode = migate_cfg_backend_tls(sc);
     if (tls_mode != MIGATE_TLS_OFF && !migate_url_is_tls(url)) {
         if (tls_mode == MIGATE_TLS_AUDIT) {
-            migate_verdict_refuse(r, MIGATE_R_BACKEND_PLAIN, 1,
+            migate_outcome_refuse(r, MIGATE_R_BACKEND_PLAIN, 1,
                                   MIGATE_B_BACKEND_PLAIN, url);
         }
         else {

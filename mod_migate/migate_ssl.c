@@ -122,7 +122,7 @@ static const char *backend_host(const conn_rec *c)
 }
 
 /* Record the refusal of a backend session, once per connection: in the
- * verdict of the request it serves, or as a line of its own. */
+ * outcome of the request it serves, or as a line of its own. */
 static void refuse_session(conn_rec *c, const char *detail, int reported)
 {
     request_rec *r = backend_request(c);
@@ -133,7 +133,7 @@ static void refuse_session(conn_rec *c, const char *detail, int reported)
     apr_table_setn(c->notes, NOTE_REFUSED, "1");
     detail = apr_pstrdup(r ? r->pool : c->pool, detail);
     if (r) {
-        migate_verdict_refuse(r, MIGATE_R_BACKEND_TLS, reported,
+        migate_outcome_refuse(r, MIGATE_R_BACKEND_TLS, reported,
                               MIGATE_B_BACKEND_TLS, detail);
     }
     else {
@@ -354,13 +354,13 @@ int migate_ssl_proxy_post_handshake(conn_rec *c, SSL *ssl)
  */
 int migate_ssl_request_status(int *status, request_rec *r)
 {
-    const migate_verdict_rec *v;
+    const migate_outcome_rec *v;
 
     if (*status != HTTP_INTERNAL_SERVER_ERROR
         || !migate_cfg_enabled(migate_srv(r->server))) {
         return DECLINED;
     }
-    v = migate_verdict(r);
+    v = migate_outcome(r);
     if (v->reason == MIGATE_R_BACKEND_TLS && !v->reported) {
         *status = HTTP_BAD_GATEWAY;
         r->status_line = NULL;

@@ -5,7 +5,7 @@
  *   migate_config.c   directives, merge rules, policy compilation
  *   migate_configtest.c  what "apache2 -t" warns about; -D MIGATE_DUMP
  *   migate_request.c  request ids, header checks, the gate's decision
- *   migate_verdict.c  each request's verdict: its one line, its count
+ *   migate_outcome.c  each request's outcome: its one line, its count
  *   migate_ssl.c      the TLS policy toward MI, through mod_ssl's hooks
  *   migate_status.c   shared counters and the migate-status handler
  *   migate_{core,path,rules,uuid,hdr,tls}.c  the pure core (no httpd)
@@ -83,7 +83,7 @@ static void migate_register_hooks(apr_pool_t *p)
     /* After mod_proxy's fixup has written the backend URL: the last look
      * at what MI will receive. */
     ap_hook_fixups(migate_fixups, after_proxy, NULL, APR_HOOK_LAST);
-    /* Close each request's verdict before the access log is written:
+    /* Close each request's outcome before the access log is written:
      * its one "blocked" line and its one count, whichever phase refused
      * it, and an id and a line for requests httpd's core refused before
      * post_read_request. */

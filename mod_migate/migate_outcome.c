@@ -1,6 +1,10 @@
 /*
- * migate_verdict.c - one verdict record per request, and the one place
- * that turns it into a "blocked" line and a count.
+ * migate_outcome.c - one outcome record per request, and the one place
+ * that turns it into a "blocked" or "reported" line and a count.
+ *
+ * The policy's decision on a path is a verdict (migate_verdict_t, pure
+ * core); the outcome is what became of the request as a whole, whichever
+ * phase judged it.
  *
  * A request is judged in several phases: its request line and headers
  * and its path (post_read_request), the URL mod_proxy will send after
@@ -38,16 +42,16 @@ const request_rec *migate_initial_request(const request_rec *r)
     return r;
 }
 
-migate_verdict_rec *migate_verdict_find(const request_rec *r)
+migate_outcome_rec *migate_outcome_find(const request_rec *r)
 {
     return ap_get_module_config(migate_initial_request(r)->request_config,
                                 &migate_module);
 }
 
-migate_verdict_rec *migate_verdict(const request_rec *r)
+migate_outcome_rec *migate_outcome(const request_rec *r)
 {
     const request_rec *r0 = migate_initial_request(r);
-    migate_verdict_rec *v = migate_verdict_find(r0);
+    migate_outcome_rec *v = migate_outcome_find(r0);
 
     if (!v) {
         v = apr_pcalloc(r0->pool, sizeof(*v));
@@ -58,10 +62,10 @@ migate_verdict_rec *migate_verdict(const request_rec *r)
     return v;
 }
 
-void migate_verdict_refuse(const request_rec *r, migate_reason_e reason,
+void migate_outcome_refuse(const request_rec *r, migate_reason_e reason,
                            int reported, int rule, const char *detail)
 {
-    migate_verdict_rec *v = migate_verdict(r);
+    migate_outcome_rec *v = migate_outcome(r);
 
     if (v->closed || reason == MIGATE_PASS
         || (v->reason != MIGATE_PASS && (!v->reported || reported))) {
@@ -93,10 +97,10 @@ static const char *fields(apr_pool_t *p, migate_reason_e reason,
                         reported ? " action=report" : "");
 }
 
-void migate_verdict_close(request_rec *r)
+void migate_outcome_close(request_rec *r)
 {
     const request_rec *r0 = migate_initial_request(r);
-    migate_verdict_rec *v = migate_verdict_find(r0);
+    migate_outcome_rec *v = migate_outcome_find(r0);
     const migate_srv_conf *sc = migate_srv(r0->server);
     const char *rule;
 
