@@ -26,7 +26,7 @@ use MiGate::Test;
 use File::Temp qw(tempdir);
 use IO::Socket::INET;
 use Load;
-use Time::HiRes qw(time sleep);
+use Time::HiRes qw(time);
 
 plan tests => 14;
 
@@ -84,6 +84,15 @@ sub get {
     my $l = <$s> // '';
     close $s;
     return $l =~ m{^HTTP/1\.\d (\d{3})} ? $1 : 0;
+}
+
+# What the file $f gained since it was $from bytes long.
+sub _since {
+    my ($f, $from) = @_;
+    open my $fh, '<', $f or return '';
+    seek $fh, $from, 0;
+    local $/;
+    return <$fh> // '';
 }
 
 sub policy_is {
@@ -158,17 +167,30 @@ my %bad = (
     'admin service' => "    MiGateAllowService AdminService\n",
     'plain http toward MI' => "    ProxyPass /plain http://127.0.0.1:1/\n",
 );
+my $marks = 0;
 for my $name (sort keys %bad) {
+    my $from = -s "$dir/error_log" // 0;
     write_conf('a', $bad{$name});
     my ($rc, $o) = ctl('graceful');
     ok($rc != 0 && $o =~ /\S/, "$name: graceful refused") or diag($o);
-    # Nothing to wait for: a refused graceful sends no signal.  The
-    # second is the time a wrongly sent one would have had to show (the
-    # parent gone, or the bad configuration in force); a slow machine can
-    # only make this check weaker, never make it fail.
-    sleep 1;
-    ok(pid() == $pid0 && kill(0, $pid0) && policy_is('b'),
-       "$name: the old configuration (b) still serves");
+    # A refused graceful sends no signal, and nothing shows that none was
+    # sent.  A good graceful after it shows itself: once its marker path
+    # passes, the parent has handled every signal sent before.  Then the
+    # log holds that one graceful restart only, the parent is the same
+    # (a restart into the bad configuration would have stopped it) and
+    # policy b is in force, not the bad a.
+    my $marker = '/marker' . ++$marks;
+    write_conf('b', "    MiGateAllow $marker\n");
+    my ($rc2, $o2) = ctl('graceful');
+    my $shown = $rc2 == 0
+        && wait_for(sub { get("$marker/x") == 200 }, $BOUND);
+    my @restarts = grep { /AH00493: SIGUSR1 received/ }
+        split /\n/, _since("$dir/error_log", $from);
+    ok($shown && @restarts == 1 && pid() == $pid0 && kill(0, $pid0)
+       && policy_is('b'),
+       "$name: the old configuration (b) still serves")
+        or diag("marker graceful: $rc2 $o2; " . scalar(@restarts)
+                . " graceful restarts logged");
 }
 
 # --- stop ---------------------------------------------------------------

@@ -10,6 +10,10 @@ use warnings FATAL => 'all';
 use Apache::Test qw(-withtestmore);
 use MiGate::Test;
 
+# The stand-in MI (the same httpd) maps a path just under the line limit
+# to a file name longer than PATH_MAX, and says so.
+error_log_allow(qr/AH00127: Cannot map GET \/healthcare\/b+/);
+
 plan tests => 28;
 
 sub hdrs { map { ("X-Fill-$_" => "v$_") } 1 .. shift }

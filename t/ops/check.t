@@ -13,6 +13,10 @@ use Apache::Test qw(-withtestmore);
 use MiGate::Test;
 use JSON::PP ();
 
+# migate-check sends paths httpd's core refuses before the gate sees
+# them (its "protocol" refusals), and the core logs why.
+error_log_allow(qr/AH10244: invalid URI path \((?:\/\.\.\/services\/x|\/%u0073ervices\/ServiceAdmin)\)/);
+
 plan tests => 30;
 
 my $top = Apache::Test::vars('top_dir');

@@ -19,6 +19,61 @@ our @EXPORT = qw(port req raw_req mark_logs blocked_since mi_since
 
 sub t_logs { Apache::Test::vars('t_logs') }
 
+# --- unexpected error-log lines fail the test file ----------------------
+#
+# Every test file that uses this module is checked when it ends: a line
+# the edge's error log gained meanwhile at level error or above, or an
+# httpd warning (an AH code at level warn), fails the file unless the
+# file said it expects it with error_log_allow(qr/.../, ...).  The gate's
+# own warnings (MIGATE codes: "blocked" lines, start-up notices) are what
+# tests assert on and are not checked here.
+
+# Lines nobody's request causes, allowed in every file: mod_proxy_hcheck
+# probes the deliberately dead members of t/conf/faults.conf.in's
+# balancer on their own schedule.
+my @ALLOWED_ALWAYS = (qr/AH00957: HCOH: attempt to connect to/,
+                      qr/AH00959: ap_proxy_connect_backend disabling worker/);
+my @allowed;
+my $err_start;
+my $err_check = 1;
+
+# Lines matching any of these patterns are expected in this file.
+sub error_log_allow { push @allowed, @_ }
+
+# Turn the check off for a file that reads the edge's error log its own
+# way (say why where it is called).
+sub error_log_unchecked { $err_check = 0 }
+
+# The lines the edge's error log gained since $from (a size) that no
+# pattern allows.
+sub unexpected_errors {
+    my ($file, $from, @allow) = @_;
+    my @bad;
+    for my $l (split /\n/, _read_from($file, $from)) {
+        my ($level) = $l =~ /^\[[^]]*\] \[(?:[\w.]*:)?(\w+)\]/ or next;
+        next unless $level =~ /^(?:error|crit|alert|emerg)$/
+            || ($level eq 'warn' && $l =~ /\bAH\d{5}\b/);
+        next if grep { $l =~ $_ } @ALLOWED_ALWAYS, @allow;
+        push @bad, $l;
+    }
+    return @bad;
+}
+
+eval { $err_start = _size(t_logs() . '/error_log') };
+
+END {
+    if ($err_check && defined $err_start) {
+        my @bad = unexpected_errors(t_logs() . '/error_log', $err_start,
+                                    @allowed);
+        if (@bad) {
+            print STDERR "# unexpected lines in the edge's error log:\n";
+            print STDERR "#   $_\n" for @bad[0 .. ($#bad < 19 ? $#bad : 19)];
+            $? ||= 1;
+        }
+    }
+}
+push @EXPORT, qw(error_log_allow error_log_unchecked unexpected_errors);
+
 # The httpd and the module the suite runs against: Debian's httpd and
 # build/mod_migate.so, or what "make test-asan" chose (MIGATE_HTTPD and
 # MIGATE_MODULE).  Tests that start an httpd of their own use these.
@@ -173,11 +228,13 @@ sub edge_access_since {
 }
 
 # The requests MI saw since the mark, each as a hash.  MI writes its log
-# line after it has answered, so a sentinel request through the ungated
-# edge, and then at least $want lines, are waited for; a short grace
-# period lets a late line of the request under test arrive.  (The grace
-# only serves checks that MI saw nothing: a slow machine can make them
-# weaker, never make them fail.)
+# line after it has answered, so the edge may have passed MI's answer on
+# before MI's line is in.  The edge's access log says, for each request
+# it finished since the mark, whether MI answered it (the X-MI header the
+# stand-in MI sets on every answer, logged as the last field): MI's log
+# is read once it holds at least that many lines, and at least $want.
+# A sentinel request through the ungated edge is waited for too, for
+# requests logged elsewhere than the edge's access log.
 sub mi_since {
     my ($mark, $want) = @_;
     $want //= 0;
@@ -187,9 +244,13 @@ sub mi_since {
     my $lines = sub {
         grep { !/sentinel-/ } split /\n/, _read_from($file, $mark->{mi});
     };
+    # The edge writes a request's access line before it closes the
+    # client's connection: every request answered so far is in.
+    my $answered = grep { !/sentinel-/ && /\tmi$/ }
+        split /\n/, _read_from(t_logs() . '/edge_access.log', $mark->{edge});
+    $want = $answered if $answered > $want;
     wait_for(sub { _read_from($file, $mark->{mi}) =~ /\Q$tag\E/
                        && $lines->() >= $want }, 30);
-    sleep 0.05;
     my @seen;
     for my $l ($lines->()) {
         my @f = split /\t/, $l, -1;
