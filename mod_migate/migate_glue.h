@@ -128,10 +128,12 @@ migate_outcome_rec *migate_outcome_find(const request_rec *r);
  * refusal stands; a refusal replaces a report. */
 void migate_outcome_refuse(const request_rec *r, migate_reason_e reason,
                            int reported, int rule, const char *detail);
-/* Write r's one "blocked" line, if any, and count it, once. */
+/* Write r's one "blocked" or "reported" line, if any, and count it,
+ * once. */
 void migate_outcome_close(request_rec *r);
-/* The "blocked reason=backend-tls" line of a backend connection that
- * serves no request (a health-check probe): no id, not counted. */
+/* The "blocked" (or "reported") reason=backend-tls line of a backend
+ * connection that serves no request (a health-check probe): no id, not
+ * counted. */
 void migate_log_conn_refusal(conn_rec *c, int reported, const char *detail);
 
 /* migate_request.c */

@@ -77,7 +77,16 @@ void migate_outcome_refuse(const request_rec *r, migate_reason_e reason,
     v->detail = detail;
 }
 
-/* The fields after "blocked": the same for a request and a connection. */
+/* The word a line starts with: "reported" for a request (or connection)
+ * the policy would refuse and that passed (MiGateMode report,
+ * MiGateBackendTLS audit), so that an alert on "blocked" never fires on
+ * passed traffic. */
+static const char *word(int reported)
+{
+    return reported ? "reported" : "blocked";
+}
+
+/* The fields after the word: the same for a request and a connection. */
 static const char *fields(apr_pool_t *p, migate_reason_e reason,
                           const char *id, const char *method,
                           const char *path, const char *rule,
@@ -115,7 +124,7 @@ void migate_outcome_close(request_rec *r)
     if (v->reason != MIGATE_PASS) {
         rule = migate_policy_rule_name(sc->policy, v->rule);
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
-                      "MIGATE0010: blocked %s",
+                      "MIGATE0010: %s %s", word(v->reported),
                       fields(r->pool, v->reason, v->id,
                              r0->method ? r0->method : "",
                              r0->unparsed_uri ? r0->unparsed_uri : "",
@@ -126,7 +135,8 @@ void migate_outcome_close(request_rec *r)
 
 void migate_log_conn_refusal(conn_rec *c, int reported, const char *detail)
 {
-    ap_log_cerror(APLOG_MARK, APLOG_WARNING, 0, c, "MIGATE0010: blocked %s",
+    ap_log_cerror(APLOG_MARK, APLOG_WARNING, 0, c, "MIGATE0010: %s %s",
+                  word(reported),
                   fields(c->pool, MIGATE_R_BACKEND_TLS, NULL, "-", "-",
                          migate_builtin_name(MIGATE_B_BACKEND_TLS), detail,
                          reported));

@@ -66,14 +66,15 @@ for my $c (@refused) {
     refused_ok('edge', @$c);
 }
 
-# Report mode: misses pass and are logged with action=report.
+# Report mode: misses pass and are logged as "reported", with
+# action=report, never as "blocked".
 for my $c (@report) {
     my $m = mark_logs();
     my $r = req('edge_report', $c->[0], $c->[1]);
     my @b = blocked_since($m);
     my @mi = mi_since($m, 1);
     ok(@mi == 1);
-    ok(@b == 1 && $b[0] =~ /blocked reason=\Q$c->[2]\E id=\S+ .* action=report/);
+    ok(@b == 1 && $b[0] =~ /MIGATE0010: reported reason=\Q$c->[2]\E id=\S+ .* action=report/);
 }
 # ... but everything always enforced stays enforced.
 refused_ok('edge_report', 'GET', '/services/Foo', 403, 'services', 'report: services');

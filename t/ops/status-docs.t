@@ -1,7 +1,8 @@
-# The Prometheus files of docs/status.md, as they stand there: the
-# prometheus.yml that scrapes the status page and the alert rules it
+# The Prometheus files the package ships in
+# /usr/share/doc/libapache2-mod-migate/examples/ (conf/examples/ here):
+# the prometheus.yml that scrapes the status page and the alert rules it
 # loads pass promtool's checks, and each alert fires on the series it is
-# meant for and on no other.
+# meant for and on no other.  docs/status.md shows the same two files.
 use strict;
 use warnings FATAL => 'all';
 
@@ -10,15 +11,34 @@ use MiGate::Test;
 use MiGate::Docs;
 use File::Temp qw(tempdir);
 
-plan tests => 6;
+plan tests => 7;
 
 my $top = Apache::Test::vars('top_dir');
-my @yaml = fenced_blocks("$top/docs/status.md", 'yaml');
-my ($config) = grep { $_->{text} =~ /^scrape_configs:/m } @yaml;
-my ($rules) = grep { $_->{text} =~ /^groups:/m } @yaml;
-ok($config && $rules, 'docs/status.md: a prometheus.yml and alert rules');
+
+sub slurp {
+    my $f = shift;
+    open my $fh, '<', $f or return '';
+    local $/;
+    return <$fh>;
+}
+
+# A shipped file's YAML, without the comment that opens it.
+sub yaml_of { (my $t = slurp(shift)) =~ s/\A(?:#.*\n)+//; return $t }
+
+my %shipped = map { $_ => yaml_of("$top/conf/examples/$_") }
+    qw(prometheus.yml migate-alerts.yml);
+my $config = { text => $shipped{'prometheus.yml'} };
+my $rules = { text => $shipped{'migate-alerts.yml'} };
+ok($config->{text} =~ /^scrape_configs:/m && $rules->{text} =~ /^groups:/m,
+   'conf/examples: a prometheus.yml and alert rules');
 my ($rules_name) = ($config->{text} // '') =~ /^rule_files:\n\s+- (\S+)/m;
-ok($rules_name, "the configuration loads $rules_name");
+ok(($rules_name // '') eq 'migate-alerts.yml',
+   'the configuration loads the shipped rules, migate-alerts.yml');
+
+my @yaml = map { $_->{text} } fenced_blocks("$top/docs/status.md", 'yaml');
+ok((grep { $_ eq $config->{text} } @yaml)
+   && (grep { $_ eq $rules->{text} } @yaml),
+   'docs/status.md shows the two shipped files as they are');
 
 my $dir = tempdir('migate-prom.XXXXXX', TMPDIR => 1, CLEANUP => 1);
 write_file("$dir/" . ($rules_name // 'rules.yml'), $rules->{text});

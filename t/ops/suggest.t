@@ -21,7 +21,8 @@ sub line {
     my $id = sprintf '3f1c2a4e-0000-4000-8000-%012d', $n;
     return "[Tue Nov 24 10:00:00.000000 2026] [migate:warn] [pid 42:tid 43]"
         . " [id $id] mod_migate.c(1): [client 10.0.0.1:5000] MIGATE0010:"
-        . " blocked reason=$reason id=$id method=$method path=\"$path\""
+        . ($report ? ' reported' : ' blocked')
+        . " reason=$reason id=$id method=$method path=\"$path\""
         . ($report ? ' action=report' : '') . "\n";
 }
 

@@ -239,7 +239,7 @@ for my $name (sort keys %audit) {
     my $x = through('tls_audit', $name);
     my @b = @{$x->{blocked}};
     my $good = $x->{status} == 200 && @b == 1
-        && $b[0] =~ /\bblocked reason=backend-tls id=$uuid .*action=report/
+        && $b[0] =~ /\breported reason=backend-tls id=$uuid .*action=report/
         && $b[0] =~ $audit{$name};
     print STDERR "# audit/$name: " . verdict_of($x) . "\n" unless $good;
     ok($good);

@@ -201,7 +201,7 @@ sub wait_for {
     return $cond->();
 }
 
-# The "blocked" lines the error log gained since the mark.  The access
+# The "blocked" and "reported" lines the error log gained since the mark.  The access
 # log line of the request is written after the response: wait for it,
 # so that every log line of the request is in.
 sub blocked_since {
@@ -209,7 +209,7 @@ sub blocked_since {
     wait_for(sub { _read_from(t_logs() . '/edge_access.log', $mark->{edge})
                        =~ /\n/ }, 3);
     my $s = _read_from(t_logs() . '/error_log', $mark->{err});
-    return grep { /blocked reason=/ } split /\n/, $s;
+    return grep { /(?:blocked|reported) reason=/ } split /\n/, $s;
 }
 
 # What the error log gained since the mark, as one string.
