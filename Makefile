@@ -24,6 +24,7 @@ CORE_SRC := $(SRC)/migate_core.c $(SRC)/migate_path.c $(SRC)/migate_rules.c \
 GLUE_SRC := $(SRC)/mod_migate.c $(SRC)/migate_config.c \
             $(SRC)/migate_configtest.c \
             $(SRC)/migate_request.c $(SRC)/migate_outcome.c \
+            $(SRC)/migate_protocol.c \
             $(SRC)/migate_ssl.c $(SRC)/migate_status.c
 HEADERS  := $(wildcard $(SRC)/*.h)
 

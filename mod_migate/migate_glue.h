@@ -9,6 +9,7 @@
 #include "httpd.h"
 #include "http_config.h"
 #include "http_log.h"
+#include "http_core.h"
 #include "apr_tables.h"
 
 #include "migate_core.h"
@@ -114,6 +115,10 @@ typedef struct {
                                    server's policy (rule names), or -1  */
     const char *detail;         /* what the line adds, or NULL          */
     int closed;                 /* its line written and counted         */
+    int reading;                /* httpd reads it: core logs at debug   */
+    const struct ap_logconf *log_before; /* its r->log before that      */
+    const char *httpd_said;     /* core's first line for it meanwhile   */
+    int httpd_said_numbered;    /* ... that carries an AH number        */
 } migate_outcome_rec;
 
 /* The request a redirect or subrequest started from: where the outcome
@@ -136,8 +141,24 @@ void migate_outcome_close(request_rec *r);
  * counted. */
 void migate_log_conn_refusal(conn_rec *c, int reported, const char *detail);
 
+/* migate_protocol.c: httpd's own words for a request its core refuses
+ * before the gate decides.  pre_read_request: a gated connection's
+ * request is read with core logging at level debug for it alone;
+ * read_done (post_read_request, or an error response) ends that;
+ * heard (error_log) keeps core's first line meanwhile. */
+void migate_protocol_pre_read(request_rec *r, conn_rec *c);
+int migate_protocol_read_done(request_rec *r);
+void migate_protocol_heard(const ap_errorlog_info *info,
+                           const char *errstr);
+/* What httpd said about r's refusal: its first line, or its
+ * "error-notes"; NULL when it said nothing. */
+const char *migate_protocol_cause(const request_rec *r);
+
 /* migate_request.c */
 int migate_post_read_request(request_rec *r);
+/* insert_error_filter: an error response of httpd's core (a refusal
+ * before post_read_request) carries the request id too. */
+void migate_error_response(request_rec *r);
 int migate_generate_log_id(const conn_rec *c, const request_rec *r,
                            const char **id);
 int migate_fixups(request_rec *r);

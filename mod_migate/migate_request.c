@@ -380,8 +380,9 @@ int migate_log_transaction(request_rec *r)
 {
     migate_srv_conf *sc = migate_srv(r->server);
     migate_outcome_rec *st;
-    const char *notes;
+    const char *cause;
 
+    migate_protocol_read_done(r);
     if (!migate_cfg_enabled(sc) || r->main || r->prev) {
         return DECLINED;
     }
@@ -401,7 +402,7 @@ int migate_log_transaction(request_rec *r)
         else {
             st->id = NULL;
         }
-        notes = apr_table_get(r->notes, "error-notes");
+        cause = migate_protocol_cause(r);
         if (r->method && migate_method_forbidden(r->method,
                                                  strlen(r->method))) {
             migate_outcome_refuse(r, MIGATE_R_METHOD, 0, MIGATE_B_METHOD,
@@ -413,12 +414,41 @@ int migate_log_transaction(request_rec *r)
                                   MIGATE_B_PROTOCOL,
                                   apr_psprintf(r->pool, "status %d%s%s",
                                                r->status,
-                                               notes ? ": " : "",
-                                               notes ? notes : ""));
+                                               cause ? ": " : "",
+                                               cause ? cause : ""));
         }
     }
     migate_outcome_close(r);
     return DECLINED;
+}
+
+/*
+ * httpd's core refused the request before post_read_request (its
+ * error response is being made): the answer carries the request id in
+ * MiGateResponseIdHeader like every refusal of the gate's, the same id
+ * its log lines and its "blocked" line carry.
+ */
+void migate_error_response(request_rec *r)
+{
+    migate_srv_conf *sc = migate_srv(r->server);
+    migate_outcome_rec *st;
+
+    migate_protocol_read_done(r);
+    if (!migate_cfg_enabled(sc) || !migate_cfg_request_id(sc) || r->main
+        || r->prev) {
+        return;
+    }
+    st = migate_outcome(r);
+    if (st->seen) {
+        /* The gate's own refusal, or a later error: published already. */
+        return;
+    }
+    if (!st->id) {
+        st->id = new_id(r, sc);
+    }
+    if (st->id) {
+        publish_id(r, sc, st->id);
+    }
 }
 
 /*

@@ -6,6 +6,7 @@
  *   migate_configtest.c  what "apache2 -t" warns about; -D MIGATE_DUMP
  *   migate_request.c  request ids, header checks, the gate's decision
  *   migate_outcome.c  each request's outcome: its one line, its count
+ *   migate_protocol.c httpd's own words for a request its core refused
  *   migate_ssl.c      the TLS policy toward MI, through mod_ssl's hooks
  *   migate_status.c   shared counters and the migate-status handler
  *   migate_{core,path,rules,uuid,hdr,tls}.c  the pure core (no httpd)
@@ -76,6 +77,20 @@ static void migate_register_hooks(apr_pool_t *p)
      * forward, so that UNIQUE_ID is our id too. */
     ap_hook_post_read_request(migate_post_read_request, NULL,
                               before_unique_id, APR_HOOK_REALLY_FIRST);
+    /* While httpd's core reads a gated connection's request, it logs at
+     * level debug for that request, and the gate keeps its first line:
+     * httpd's own cause when the core refuses the request.  Reading
+     * ends at post_read_request (first, before any other module logs)
+     * or at the error response. */
+    ap_hook_pre_read_request(migate_protocol_pre_read, NULL, NULL,
+                             APR_HOOK_MIDDLE);
+    ap_hook_error_log(migate_protocol_heard, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_read_request(migate_protocol_read_done, NULL, NULL,
+                              APR_HOOK_REALLY_FIRST - 1);
+    /* An error response of httpd's core carries the request id like
+     * every refusal of the gate's. */
+    ap_hook_insert_error_filter(migate_error_response, NULL, NULL,
+                                APR_HOOK_REALLY_FIRST);
     /* Serve our id to %L in ErrorLogFormat for internal redirects and
      * subrequests, ahead of mod_unique_id. */
     ap_hook_generate_log_id(migate_generate_log_id, NULL, NULL,

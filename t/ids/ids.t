@@ -126,6 +126,7 @@ for my $bad ('garbage', "$valid|x", "${valid}0", '0b7e2d5c3f4a4c1e9a2b6d8e0f1a2b
 # keep-alive connection, which one child serves.
 {
     my @ids;
+    my $m = mark_logs();
     my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
                                      PeerPort => port('edge_v7'),
                                      Proto => 'tcp', Timeout => 30)
@@ -145,6 +146,10 @@ for my $bad ('garbage', "$valid|x", "${valid}0", '0b7e2d5c3f4a4c1e9a2b6d8e0f1a2b
         push @ids, $id // '';
     }
     close $sock;
+    # The edge logs a request after answering it, MI likewise: wait for
+    # all 50 in both logs, so that none lands after the next mark.
+    wait_for(sub { grep({ /\tmi$/ } edge_access_since($m)) >= 50 }, 30);
+    mi_since($m, 50);
     my $ordered = 1;
     for my $i (1 .. $#ids) {
         $ordered = 0 unless $ids[$i - 1] lt $ids[$i];

@@ -50,7 +50,9 @@ sub unexpected_errors {
     my ($file, $from, @allow) = @_;
     my @bad;
     for my $l (split /\n/, _read_from($file, $from)) {
-        my ($level) = $l =~ /^\[[^]]*\] \[(?:[\w.]*:)?(\w+)\]/ or next;
+        my ($module, $level) = $l =~ /^\[[^]]*\] \[(?:([\w.]*):)?(\w+)\]/
+            or next;
+        next if ($module // '') eq 'migate';
         next unless $level =~ /^(?:error|crit|alert|emerg)$/
             || ($level eq 'warn' && $l =~ /\bAH\d{5}\b/);
         next if grep { $l =~ $_ } @ALLOWED_ALWAYS, @allow;
