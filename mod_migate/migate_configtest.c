@@ -210,6 +210,205 @@ static void warn_ungated_neighbours(apr_pool_t *p, server_rec *s,
     }
 }
 
+/* ------------------------------------------------------------------ */
+/* mod_proxy mappings as written                                      */
+
+/*
+ * mod_proxy keeps a ProxyPass as its path and URL (struct proxy_alias)
+ * and a worker by its name, not where they were written: the file and
+ * line are in the configuration tree (ap_conftree), which holds every
+ * directive with <IfModule>, <IfDefine>, Include and mod_macro's Use
+ * already resolved.  A server's mappings are those in its <VirtualHost>
+ * section (found by the file and line httpd recorded for it) and, as
+ * mod_proxy merges them, the main server's.
+ */
+typedef struct {
+    const char *path;           /* the ProxyPass path, or its <Location> */
+    const char *url;            /* the target URL                        */
+    const ap_directive_t *d;
+} proxy_pass;
+
+/* The argument of a section ("<Location /app>" -> "/app"). */
+static const char *section_arg(apr_pool_t *p, const ap_directive_t *d)
+{
+    char *a = apr_pstrdup(p, d->args ? d->args : "");
+    char *end = strrchr(a, '>');
+    const char *w;
+
+    if (end) {
+        *end = '\0';
+    }
+    w = a;
+    return ap_getword_conf(p, &w);
+}
+
+/* The directives of one scope (a <VirtualHost>'s, or the main server's
+ * without its <VirtualHost> sections), in order: ProxyPass as path and
+ * URL (in a <Location>, the path is the section's; in a <LocationMatch>
+ * it is a regex, left out), and every directive that names a backend
+ * (BalancerMember, ProxySet, <Proxy>) in *named. */
+static void collect_mappings(apr_pool_t *p, const ap_directive_t *d,
+                             const char *loc, int in_match,
+                             apr_array_header_t *passes,
+                             apr_array_header_t *named)
+{
+    for (; d; d = d->next) {
+        if (!strcasecmp(d->directive, "<VirtualHost")) {
+            continue;
+        }
+        if (!strcasecmp(d->directive, "ProxyPass") && !in_match) {
+            const char *a = d->args ? d->args : "";
+            proxy_pass *pp = apr_array_push(passes);
+
+            pp->d = d;
+            pp->path = loc ? loc : ap_getword_conf(p, &a);
+            pp->url = ap_getword_conf(p, &a);
+        }
+        if (!strcasecmp(d->directive, "ProxyPass")
+            || !strcasecmp(d->directive, "ProxyPassMatch")
+            || !strcasecmp(d->directive, "BalancerMember")
+            || !strcasecmp(d->directive, "ProxySet")
+            || !strcasecmp(d->directive, "<Proxy")) {
+            APR_ARRAY_PUSH(named, const ap_directive_t *) = d;
+        }
+        if (d->first_child) {
+            int match = in_match
+                || !strcasecmp(d->directive, "<LocationMatch");
+            collect_mappings(p, d->first_child,
+                             !strcasecmp(d->directive, "<Location")
+                             ? section_arg(p, d) : loc,
+                             match, passes, named);
+        }
+    }
+}
+
+static const ap_directive_t *find_vhost(const ap_directive_t *d,
+                                        const server_rec *s)
+{
+    const ap_directive_t *found;
+
+    for (; d; d = d->next) {
+        if (!strcasecmp(d->directive, "<VirtualHost")
+            && d->line_num == (int)s->defn_line_number && d->filename
+            && s->defn_name && !strcmp(d->filename, s->defn_name)) {
+            return d;
+        }
+        if (d->first_child
+            && (found = find_vhost(d->first_child, s)) != NULL) {
+            return found;
+        }
+    }
+    return NULL;
+}
+
+/* Server s's ProxyPass mappings and backend-naming directives: its
+ * own, then the main server's it inherits. */
+static void server_mappings(apr_pool_t *p, const server_rec *s,
+                            apr_array_header_t **passes,
+                            apr_array_header_t **named)
+{
+    const ap_directive_t *vh = s->is_virtual
+        ? find_vhost(ap_conftree, s) : NULL;
+
+    *passes = apr_array_make(p, 4, sizeof(proxy_pass));
+    *named = apr_array_make(p, 4, sizeof(const ap_directive_t *));
+    if (vh) {
+        collect_mappings(p, vh->first_child, NULL, 0, *passes, *named);
+    }
+    collect_mappings(p, ap_conftree, NULL, 0, *passes, *named);
+}
+
+/* Whether a URL's path ends in "/" (after "unix:/path|"; no path: no). */
+static int url_slash(const char *url)
+{
+    const char *bar = strchr(url, '|');
+    const char *p;
+
+    if (!strncasecmp(url, "unix:", 5) && bar) {
+        url = bar + 1;
+    }
+    p = strstr(url, "://");
+    if (!p) {
+        return 0;
+    }
+    p += 3;
+    p += strcspn(p, "/?#");
+    return *p == '/' && p[strcspn(p, "?#") - 1] == '/';
+}
+
+static int same_url(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+
+    while (la > 0 && a[la - 1] == '/') {
+        la--;
+    }
+    while (lb > 0 && b[lb - 1] == '/') {
+        lb--;
+    }
+    return la == lb && !strncasecmp(a, b, la);
+}
+
+const char *migate_backend_where(apr_pool_t *p, const server_rec *s,
+                                 const char *url)
+{
+    apr_array_header_t *passes, *named;
+    int i;
+
+    if (!url) {
+        return NULL;
+    }
+    server_mappings(p, s, &passes, &named);
+    for (i = 0; i < named->nelts; i++) {
+        const ap_directive_t *d = APR_ARRAY_IDX(named, i,
+                                                const ap_directive_t *);
+        const char *a = d->args ? d->args : "";
+        const char *w;
+
+        while (*(w = ap_getword_conf(p, &a))) {
+            if (*w == '>' || (strchr(w, '=') && !strstr(w, "://"))) {
+                break;
+            }
+            if (same_url(w, url)
+                || (*w && w[strlen(w) - 1] == '>'
+                    && same_url(apr_pstrndup(p, w, strlen(w) - 1), url))) {
+                return apr_psprintf(p, "%s:%d", d->filename, d->line_num);
+            }
+        }
+    }
+    return NULL;
+}
+
+/* A ProxyPass whose path and URL disagree on the trailing "/": with
+ * "ProxyPass /app https://mi/", /app/x reaches MI as //x (which the gate
+ * then refuses as a dot segment, for every request); with
+ * "ProxyPass /app/ https://mi/app", as /appx. */
+static void warn_slash_mappings(apr_pool_t *p, server_rec *vs)
+{
+    apr_array_header_t *passes, *named;
+    int i;
+
+    server_mappings(p, vs, &passes, &named);
+    for (i = 0; i < passes->nelts; i++) {
+        const proxy_pass *pp = &APR_ARRAY_IDX(passes, i, proxy_pass);
+        size_t len = strlen(pp->path);
+        int path_slash = len > 0 && pp->path[len - 1] == '/';
+
+        if (!*pp->url || !strcmp(pp->url, "!") || *pp->path != '/'
+            || path_slash == url_slash(pp->url)) {
+            continue;
+        }
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, vs,
+                     "MIGATE0030: ProxyPass %s %s (%s:%d) in gated %s: "
+                     "its path and URL disagree on the trailing \"/\": "
+                     "%s%s reaches MI as %s%s; end both with \"/\" or "
+                     "neither", pp->path, pp->url, pp->d->filename,
+                     pp->d->line_num, migate_vhost_name(p, vs),
+                     pp->path, path_slash ? "x" : "/x",
+                     pp->url, path_slash ? "x" : "/x");
+    }
+}
+
 void migate_configtest_warn(apr_pool_t *p, server_rec *s)
 {
     server_rec *vs;
@@ -221,6 +420,7 @@ void migate_configtest_warn(apr_pool_t *p, server_rec *s)
             continue;
         }
         warn_shadows(p, vs, sc);
+        warn_slash_mappings(p, vs);
         if (vs != s) {
             notice_dropped(p, vs, sc);
             warn_ungated_neighbours(p, s, vs);

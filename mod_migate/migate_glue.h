@@ -102,6 +102,11 @@ const char *migate_rule_text(apr_pool_t *p, const migate_rule_spec *rs,
  * with -D MIGATE_DUMP, each gated vhost's effective policy on stdout. */
 void migate_configtest_warn(apr_pool_t *p, server_rec *s);
 void migate_configtest_dump(apr_pool_t *p, server_rec *s);
+/* "file:line" of the directive in server s's scope (its own or the
+ * main server's) that names backend url: ProxyPass, ProxyPassMatch,
+ * BalancerMember, ProxySet or <Proxy>; NULL when none does. */
+const char *migate_backend_where(apr_pool_t *p, const server_rec *s,
+                                 const char *url);
 
 /* migate_outcome.c: one outcome record per request, amended by each
  * phase that judges it; the one "blocked" line and the one count are

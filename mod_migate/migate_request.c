@@ -451,6 +451,26 @@ void migate_error_response(request_rec *r)
     }
 }
 
+/* What a refusal of the sent target adds when the operator's mapping,
+ * not the client, made it: a "//" in the path sent to MI that the
+ * client's path does not have (a ProxyPass whose path and URL disagree
+ * on the trailing "/", which the configuration test warns about). */
+static const char *mapping_made(const request_rec *r,
+                                const migate_request_t *sent)
+{
+    const char *raw = r->unparsed_uri ? r->unparsed_uri : "";
+    size_t raw_path = strcspn(raw, "?");
+    const char *dd = strstr(apr_pstrmemdup(r->pool, sent->path,
+                                           sent->path_len), "//");
+
+    if (!dd || strstr(apr_pstrmemdup(r->pool, raw, raw_path), "//")) {
+        return "";
+    }
+    /* No quotes: the line quotes detail, and httpd escapes again. */
+    return ": the mapping made // of the client's path, not the client "
+           "(a ProxyPass whose path and URL disagree on the trailing /)";
+}
+
 /*
  * After mod_proxy's fixup r->filename holds the exact URL it will send
  * to MI ("proxy:https://mi:8253/path?query"), whatever mapped it:
@@ -500,7 +520,8 @@ int migate_fixups(request_rec *r)
     why = migate_policy_check_sent(sc->policy, &rq, r->pool, &v);
     if (why != MIGATE_PASS) {
         return refuse(r, sc, why, v.rule,
-                      apr_pstrcat(r->pool, "backend target ", url, NULL));
+                      apr_pstrcat(r->pool, "backend target ", url,
+                                  mapping_made(r, &rq), NULL));
     }
     return DECLINED;
 }

@@ -579,7 +579,7 @@ static const char *target_key(apr_pool_t *p, const char *url)
 
 static void check_target(backend_walk *w, const char *what, const char *url)
 {
-    const char *key;
+    const char *key, *where;
 
     /* "!" (ProxyPass /x !) and an empty name are no target. */
     if (url == NULL || *url == '\0' || !strcmp(url, "!")) {
@@ -598,10 +598,13 @@ static void check_target(backend_walk *w, const char *what, const char *url)
     }
     apr_hash_set(w->seen, key, APR_HASH_KEY_STRING, url);
     w->bad++;
+    where = migate_backend_where(w->p, w->s, url);
     ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_CRIT, 0, NULL,
-                 "MIGATE0023: %s %s in %s is not TLS: MiGateBackendTLS "
-                 "strict requires https:// (or wss://) toward MI", what,
-                 url, migate_vhost_name(w->p, w->s));
+                 "MIGATE0023: %s %s%s%s%s in %s is not TLS: "
+                 "MiGateBackendTLS strict requires https:// (or wss://) "
+                 "toward MI", what, url, where ? " (" : "",
+                 where ? where : "", where ? ")" : "",
+                 migate_vhost_name(w->p, w->s));
 }
 
 int migate_check_backends(apr_pool_t *pconf, apr_pool_t *plog,

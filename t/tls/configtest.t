@@ -1,6 +1,7 @@
 # "apache2 -t" refuses a gated vhost (MiGateBackendTLS strict) whose
 # ProxyPass, <Location> ProxyPass or balancer member is not TLS, naming
-# the vhost and the target (MIGATE0023), and one whose https:// targets
+# the target, the file and line of its directive, and the vhost
+# (MIGATE0023), and one whose https:// targets
 # mod_ssl would not speak to: no "SSLProxyEngine on" for the vhost (its
 # own, or the main server's that it inherits), or no mod_ssl at all
 # (MIGATE0025).  https targets with SSLProxyEngine on, audit and off
@@ -19,17 +20,17 @@ my $dir = File::Temp::tempdir(CLEANUP => 1);
 
 my @cases = (
     # [name, vhost body, expect failure, [patterns the output must have]]
-    ['ProxyPass http://', <<'C', 1, [qr{ProxyPass target http://mi\.example:8290/api in gate\.example:29999 \(\S+:\d+\)}]],
+    ['ProxyPass http://', <<'C', 1, [qr{ProxyPass target http://mi\.example:8290/api \(\S+:\d+\) in gate\.example:29999 \(\S+:\d+\)}]],
     ProxyPass /api http://mi.example:8290/api
 C
-    ['balancer member http://', <<'C', 1, [qr{member of balancer://mis http://mi1\.example:8290 in gate\.example:29999}]],
+    ['balancer member http://', <<'C', 1, [qr{member of balancer://mis http://mi1\.example:8290 \(\S+:\d+\) in gate\.example:29999}]],
     <Proxy balancer://mis>
         BalancerMember http://mi1.example:8290
         BalancerMember https://mi2.example:8253
     </Proxy>
     ProxyPass /api balancer://mis/api
 C
-    ['<Location> ProxyPass ajp://', <<'C', 1, [qr{ProxyPass target ajp://mi\.example:8009/loc in gate\.example:29999}]],
+    ['<Location> ProxyPass ajp://', <<'C', 1, [qr{ProxyPass target ajp://mi\.example:8009/loc \(\S+:\d+\) in gate\.example:29999}]],
     <Location /loc>
         ProxyPass ajp://mi.example:8009/loc
     </Location>
@@ -128,7 +129,14 @@ for my $c (@cases) {
     # A passing configuration says nothing about backends; one message
     # per plain target, never the https ones.
     $named &&= $out !~ /MIGATE002[35]/ unless $fail;
-    $named &&= $out !~ m{MIGATE0023: [^\n]* (?:https|balancer)://\S+ in };
+    $named &&= $out !~ m{MIGATE0023: [^\n]* (?:https|balancer)://\S+ (?:\(\S+\) )?in };
+    # Each names the line of the directive that holds its target, not
+    # only the <VirtualHost>.
+    while ($out =~ m{MIGATE0023: [^\n]*? (\w+://\S+) \((\S+):(\d+)\) in }g) {
+        my ($url, $file, $line) = ($1, $2, $3);
+        my @l = do { open my $fh, '<', $file or die "$file: $!"; <$fh> };
+        $named &&= ($l[$line - 1] // '') =~ /\Q$url\E/;
+    }
     print STDERR "# $name: output\n", map { "#   $_\n" } split /\n/, $out
         unless $named;
     ok($named);
