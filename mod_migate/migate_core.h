@@ -1,10 +1,14 @@
 /*
  * migate_core.h - vocabulary shared by the pure core of mod_migate.
  *
- * Everything declared under mod_migate/migate_*.h is plain C over APR,
- * PCRE2 and OpenSSL values: no httpd headers, no logging.  Functions
- * return a verdict (a migate_reason_e) and the glue in mod_migate.c /
- * migate_request.c turns it into a status and one log line.
+ * The pure core's headers (this one, migate_path.h, migate_rules.h,
+ * migate_uuid.h, migate_hdr.h, migate_tls.h) declare plain C over APR,
+ * PCRE2 and OpenSSL values: no httpd header, no logging; the Makefile
+ * builds their sources without httpd's include path.  Their functions
+ * return a verdict (a migate_reason_e) and a reason; the glue, whose
+ * headers migate_glue.h and migate_ssl.h include httpd.h, turns it into
+ * a status (migate_request.c, migate_ssl.c) and one log line and a count
+ * (migate_outcome.c).
  */
 #ifndef MIGATE_CORE_H
 #define MIGATE_CORE_H
