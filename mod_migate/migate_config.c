@@ -187,7 +187,6 @@ typedef struct {
 typedef struct {
     apr_size_t field;           /* APR_OFFSETOF(migate_srv_conf, ...)   */
     const migate_word *words;   /* NULL-terminated                      */
-    const char *expected;       /* for the error message                */
 } migate_choice;
 
 static const migate_word on_off[] = {
@@ -202,20 +201,81 @@ static const migate_word statuses[] = {
 static const migate_word versions[] = {
     { "4", 4 }, { "7", 7 }, { NULL, 0 }
 };
+/* The one table of MiGateBackendTLS's words: the directive, the dump,
+ * the status page and the vocabulary test read it. */
 static const migate_word tls_modes[] = {
     { "strict", MIGATE_TLS_STRICT }, { "audit", MIGATE_TLS_AUDIT },
     { "off", MIGATE_TLS_OFF }, { NULL, 0 }
 };
+_Static_assert(sizeof(tls_modes) / sizeof(tls_modes[0])
+               == MIGATE_TLS__COUNT + 1,
+               "tls_modes: one word for each migate_tls_mode_e");
+
+const char *migate_tls_mode_name(int mode)
+{
+    const migate_word *w;
+
+    for (w = tls_modes; w->word; w++) {
+        if (w->value == mode) {
+            return w->word;
+        }
+    }
+    return "-";
+}
+
+/* The directives that write rules: the command table below and every
+ * text that names a rule (the dump, the status page, configuration-test
+ * messages) use these names. */
+#define D_ALLOW         "MiGateAllow"
+#define D_ALLOW_EXACT   "MiGateAllowExact"
+#define D_ALLOW_MATCH   "MiGateAllowMatch"
+#define D_DENY          "MiGateDeny"
+#define D_DENY_MATCH    "MiGateDenyMatch"
+#define D_ALLOW_SERVICE "MiGateAllowService"
+
+/* By rule kind: the allow directive and the deny one (NULL: none). */
+static const char *const rule_directives[][2] = {
+    [MIGATE_RULE_PREFIX] = { D_ALLOW, D_DENY },
+    [MIGATE_RULE_EXACT] = { D_ALLOW_EXACT, NULL },
+    [MIGATE_RULE_REGEX] = { D_ALLOW_MATCH, D_DENY_MATCH },
+};
+_Static_assert(sizeof(rule_directives) / sizeof(rule_directives[0])
+               == MIGATE_RULE_REGEX + 1,
+               "rule_directives: one row for each migate_rule_kind_e "
+               "(a new kind needs its directive's name here)");
+
+const char *migate_rule_directive(const migate_rule_spec *rs, int deny)
+{
+    const char *name;
+
+    if (rs->is_service) {
+        return D_ALLOW_SERVICE;
+    }
+    name = rule_directives[rs->kind][deny ? 1 : 0];
+    return name ? name : rule_directives[rs->kind][0];
+}
 
 /* Not const: command_rec carries its data as void *. */
-#define CHOICE(f, w, e) { APR_OFFSETOF(migate_srv_conf, f), w, e }
-static migate_choice c_enabled = CHOICE(enabled, on_off, "On or Off");
-static migate_choice c_request_id = CHOICE(request_id, on_off, "On or Off");
-static migate_choice c_mode = CHOICE(report, modes, "enforce or report");
-static migate_choice c_status = CHOICE(deny_status, statuses, "403 or 404");
-static migate_choice c_version = CHOICE(id_version, versions, "4 or 7");
-static migate_choice c_tls = CHOICE(backend_tls, tls_modes,
-                                    "strict, audit or off");
+#define CHOICE(f, w) { APR_OFFSETOF(migate_srv_conf, f), w }
+static migate_choice c_enabled = CHOICE(enabled, on_off);
+static migate_choice c_request_id = CHOICE(request_id, on_off);
+static migate_choice c_mode = CHOICE(report, modes);
+static migate_choice c_status = CHOICE(deny_status, statuses);
+static migate_choice c_version = CHOICE(id_version, versions);
+static migate_choice c_tls = CHOICE(backend_tls, tls_modes);
+
+/* "strict, audit or off": a word table as an error message says it. */
+static const char *words_text(apr_pool_t *p, const migate_word *words)
+{
+    const char *s = "";
+    const migate_word *w;
+
+    for (w = words; w->word; w++) {
+        s = apr_pstrcat(p, s, w == words ? "" : w[1].word ? ", " : " or ",
+                        w->word, NULL);
+    }
+    return s;
+}
 
 static const char *set_choice(cmd_parms *cmd, void *dc, const char *arg)
 {
@@ -233,7 +293,8 @@ static const char *set_choice(cmd_parms *cmd, void *dc, const char *arg)
             return NULL;
         }
     }
-    return err(cmd, "'%s' is not allowed: use %s", arg, ch->expected);
+    return err(cmd, "'%s' is not allowed: use %s", arg,
+               words_text(cmd->temp_pool, ch->words));
 }
 
 /* MiGateServiceMetadata On | Off | kind [kind ...] */
@@ -476,25 +537,25 @@ const command_rec migate_cmds[] = {
     AP_INIT_TAKE1("MiGateMode", set_choice, &c_mode, RSRC_CONF,
         "enforce (default) refuses requests no allow rule matches; report "
         "logs and passes them"),
-    AP_INIT_TAKE12("MiGateAllow", add_allow, (void *)MIGATE_RULE_PREFIX,
+    AP_INIT_TAKE12(D_ALLOW, add_allow, (void *)MIGATE_RULE_PREFIX,
         RSRC_CONF,
         "Allow a path prefix, segment-aware, optionally for listed methods: "
         "[GET,POST] /prefix"),
-    AP_INIT_TAKE12("MiGateAllowExact", add_allow, (void *)MIGATE_RULE_EXACT,
+    AP_INIT_TAKE12(D_ALLOW_EXACT, add_allow, (void *)MIGATE_RULE_EXACT,
         RSRC_CONF,
         "Allow one exact path, optionally for listed methods: [GET] /path"),
-    AP_INIT_TAKE12("MiGateAllowMatch", add_allow, (void *)MIGATE_RULE_REGEX,
+    AP_INIT_TAKE12(D_ALLOW_MATCH, add_allow, (void *)MIGATE_RULE_REGEX,
         RSRC_CONF,
         "Allow canonical paths matching a PCRE2 regex, optionally for "
         "listed methods: [GET] regex"),
-    AP_INIT_TAKE1("MiGateDeny", add_deny, (void *)MIGATE_RULE_PREFIX,
+    AP_INIT_TAKE1(D_DENY, add_deny, (void *)MIGATE_RULE_PREFIX,
         RSRC_CONF,
         "Deny a path prefix (case-insensitive) over every allow rule"),
-    AP_INIT_TAKE1("MiGateDenyMatch", add_deny, (void *)MIGATE_RULE_REGEX,
+    AP_INIT_TAKE1(D_DENY_MATCH, add_deny, (void *)MIGATE_RULE_REGEX,
         RSRC_CONF,
         "Deny paths matching a PCRE2 regex (case-insensitive) over every "
         "allow rule"),
-    AP_INIT_ITERATE("MiGateAllowService", add_service, NULL, RSRC_CONF,
+    AP_INIT_ITERATE(D_ALLOW_SERVICE, add_service, NULL, RSRC_CONF,
         "Open the named MI proxy services under /services (never admin "
         "services)"),
     AP_INIT_TAKE_ARGV("MiGateServiceMetadata", set_metadata, NULL,
@@ -613,21 +674,9 @@ int migate_compile_policies(apr_pool_t *p, server_rec *s)
 const char *migate_rule_text(apr_pool_t *p, const migate_rule_spec *rs,
                              int deny)
 {
-    const char *name, *methods = "";
+    const char *name = migate_rule_directive(rs, deny), *methods = "";
     int i;
 
-    if (rs->is_service) {
-        name = "MiGateAllowService";
-    }
-    else if (rs->kind == MIGATE_RULE_REGEX) {
-        name = deny ? "MiGateDenyMatch" : "MiGateAllowMatch";
-    }
-    else if (rs->kind == MIGATE_RULE_EXACT) {
-        name = "MiGateAllowExact";
-    }
-    else {
-        name = deny ? "MiGateDeny" : "MiGateAllow";
-    }
     for (i = 0; rs->methods != MIGATE_METHODS_ANY && migate_method_name(i);
          i++) {
         if (rs->methods & ((migate_methods_t)1 << i)) {

@@ -528,12 +528,12 @@ static void dump_server(apr_file_t *out, apr_pool_t *p, server_rec *main_s,
     else {
         apr_file_printf(out, "    request id: Off\n");
     }
-    apr_file_printf(out, "    backend TLS: %s\n",
-                    migate_cfg_backend_tls(sc) == MIGATE_TLS_STRICT
-                    ? "strict"
+    apr_file_printf(out, "    backend TLS: %s%s\n",
+                    migate_tls_mode_name(migate_cfg_backend_tls(sc)),
+                    migate_cfg_backend_tls(sc) == MIGATE_TLS_STRICT ? ""
                     : migate_cfg_backend_tls(sc) == MIGATE_TLS_AUDIT
-                    ? "audit (violations logged, passed; nothing forced)"
-                    : "off (nothing judged, nothing forced)");
+                    ? " (violations logged, passed; nothing forced)"
+                    : " (nothing judged, nothing forced)");
     lines = migate_ssl_dump(p, vs);
     for (i = 0; i < lines->nelts; i++) {
         apr_file_printf(out, "        %s\n",

@@ -26,10 +26,13 @@ extern module AP_MODULE_DECLARE_DATA migate_module;
 
 #define MIGATE_UNSET (-1)
 
-/* MiGateBackendTLS */
-#define MIGATE_TLS_OFF    0
-#define MIGATE_TLS_AUDIT  1
-#define MIGATE_TLS_STRICT 2
+/* MiGateBackendTLS: its words are in one table (migate_config.c). */
+typedef enum {
+    MIGATE_TLS_OFF = 0,
+    MIGATE_TLS_AUDIT,
+    MIGATE_TLS_STRICT,
+    MIGATE_TLS__COUNT
+} migate_tls_mode_e;
 
 /* One rule as written in the configuration, kept so that a vhost can be
  * merged with the main server before the policy is compiled. */
@@ -91,6 +94,10 @@ extern const command_rec migate_cmds[];
 const char *migate_vhost_name(apr_pool_t *p, const server_rec *s);
 /* Compile every gated server's policy; log start-up warnings. */
 int migate_compile_policies(apr_pool_t *p, server_rec *s);
+/* The word of a MiGateBackendTLS mode: "strict", "audit", "off". */
+const char *migate_tls_mode_name(int mode);
+/* The directive that writes a rule: "MiGateAllowExact", "MiGateDeny"... */
+const char *migate_rule_directive(const migate_rule_spec *rs, int deny);
 /* How a rule reads in the configuration: "MiGateAllow GET,HEAD /api". */
 const char *migate_rule_text(apr_pool_t *p, const migate_rule_spec *rs,
                              int deny);
