@@ -674,12 +674,15 @@ int migate_check_backends(apr_pool_t *pconf, apr_pool_t *plog,
         }
         bad += walk.bad;
         if (walk.tls && !proxy_engine_on(ptemp, s)) {
+            const char *where = migate_backend_where(ptemp, s, walk.tls);
+
             bad++;
             ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_CRIT, 0, NULL,
-                         "MIGATE0025: %s in %s is https:// but %s: "
+                         "MIGATE0025: %s%s%s%s in %s is https:// but %s: "
                          "mod_ssl would refuse to connect to MI; "
                          "MiGateBackendTLS strict requires TLS toward MI",
-                         walk.tls, migate_vhost_name(ptemp, s),
+                         walk.tls, where ? " (" : "", where ? where : "",
+                         where ? ")" : "", migate_vhost_name(ptemp, s),
                          ap_find_linked_module("mod_ssl.c")
                          ? "SSLProxyEngine is not on for it"
                          : "mod_ssl is not loaded");

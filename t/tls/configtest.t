@@ -56,10 +56,10 @@ C
     MiGateBackendTLS off
     ProxyPass /api http://mi.example:8290/api
 C
-    ['https:// without SSLProxyEngine', <<'C', 1, [qr{MIGATE0025: https://mi\.example:8253/api in gate\.example:29999 \(\S+:\d+\) is https:// but SSLProxyEngine is not on for it}]],
+    ['https:// without SSLProxyEngine', <<'C', 1, [qr{MIGATE0025: https://mi\.example:8253/api \(\S+:\d+\) in gate\.example:29999 \(\S+:\d+\) is https:// but SSLProxyEngine is not on for it}]],
     ProxyPass /api https://mi.example:8253/api
 C
-    ['SSLProxyEngine off in the vhost over the main server\'s on', <<'C', 1, [qr{MIGATE0025: https://mi\.example:8253/api in gate\.example}], "SSLProxyEngine on\n"],
+    ['SSLProxyEngine off in the vhost over the main server\'s on', <<'C', 1, [qr{MIGATE0025: https://mi\.example:8253/api \(\S+:\d+\) in gate\.example}], "SSLProxyEngine on\n"],
     SSLProxyEngine off
     ProxyPass /api https://mi.example:8253/api
 C
@@ -78,13 +78,13 @@ C
     </IfModule>
     ProxyPass /api https://mi.example:8253/api
 C
-    ['only a balancer member is https://', <<'C', 1, [qr{MIGATE0025: https://mi1\.example:8253 in gate\.example}]],
+    ['only a balancer member is https://', <<'C', 1, [qr{MIGATE0025: https://mi1\.example:8253 \(\S+:\d+\) in gate\.example}]],
     <Proxy balancer://mis>
         BalancerMember https://mi1.example:8253
     </Proxy>
     ProxyPass /bal balancer://mis/bal
 C
-    ['another vhost\'s SSLProxyEngine on does not count', <<'C', 1, [qr{MIGATE0025: https://mi\.example:8253/api in gate\.example}], "<VirtualHost 127.0.0.1:29999>\n    ServerName other.example\n    SSLProxyEngine on\n</VirtualHost>\n"],
+    ['another vhost\'s SSLProxyEngine on does not count', <<'C', 1, [qr{MIGATE0025: https://mi\.example:8253/api \(\S+:\d+\) in gate\.example}], "<VirtualHost 127.0.0.1:29999>\n    ServerName other.example\n    SSLProxyEngine on\n</VirtualHost>\n"],
     ProxyPass /api https://mi.example:8253/api
 C
 );
@@ -132,7 +132,7 @@ for my $c (@cases) {
     $named &&= $out !~ m{MIGATE0023: [^\n]* (?:https|balancer)://\S+ (?:\(\S+\) )?in };
     # Each names the line of the directive that holds its target, not
     # only the <VirtualHost>.
-    while ($out =~ m{MIGATE0023: [^\n]*? (\w+://\S+) \((\S+):(\d+)\) in }g) {
+    while ($out =~ m{MIGATE002[35]: [^\n]*?(\w+://\S+) \((\S+):(\d+)\) in }g) {
         my ($url, $file, $line) = ($1, $2, $3);
         my @l = do { open my $fh, '<', $file or die "$file: $!"; <$fh> };
         $named &&= ($l[$line - 1] // '') =~ /\Q$url\E/;
@@ -152,5 +152,5 @@ my $out;
 ($rc, $out) = check(config(++$n, "    ProxyPass /api https://mi.example/api\n",
                            'On', undef, grep { $_ ne 'ssl' } @modules));
 ok($rc != 0);
-ok($out =~ m{MIGATE0025: https://mi\.example/api in gate\.example:29999 .* but mod_ssl is not loaded})
+ok($out =~ m{MIGATE0025: https://mi\.example/api \(\S+:\d+\) in gate\.example:29999 .* but mod_ssl is not loaded})
     or print STDERR map { "#   $_\n" } split /\n/, $out;
