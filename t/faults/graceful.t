@@ -28,7 +28,7 @@ use IO::Socket::INET;
 use Load;
 use Time::HiRes qw(time);
 
-plan tests => 14;
+plan tests => 15;
 
 my $top = Apache::Test::vars('top_dir');
 my $port = port('fault_own');
@@ -46,11 +46,14 @@ sub write_conf {
     print $fh own_httpd_conf($dir, qw(socache_shmcb ssl proxy proxy_http)),
         <<"EOF";
 StartServers 2
-ServerLimit 4
+# Room for the children of older generations that still finish their
+# requests after each graceful (else httpd says "scoreboard is full").
+ServerLimit 16
 ThreadsPerChild 16
 MaxRequestWorkers 64
 KeepAlive On
 MaxKeepAliveRequests 0
+SSLSessionCache shmcb:$dir/ssl_scache(512000)
 ErrorLogFormat "[%{u}t] [%-m:%l] [pid %P] [id\\ %L] %M"
 LogFormat "%L\\t%>s\\t%r" edge
 CustomLog $dir/access_log edge
@@ -200,3 +203,9 @@ ok($rc == 0 && wait_for(sub { !kill(0, $pid0) }, $BOUND),
    'own edge stopped')
     or diag($out);
 unlink "$dir/httpd.pid";
+
+# Its error log, through five gracefuls under load, three refused ones
+# and a stop, holds no error and no warning of httpd's.
+my @bad = unexpected_errors("$dir/error_log", 0);
+ok(!@bad, 'no unexpected line in its error log')
+    or diag(join "\n", @bad[0 .. ($#bad < 9 ? $#bad : 9)]);
