@@ -203,9 +203,9 @@ sub wait_for {
     return $cond->();
 }
 
-# The "blocked" and "reported" lines the error log gained since the mark.  The access
-# log line of the request is written after the response: wait for it,
-# so that every log line of the request is in.
+# The "blocked" and "reported" lines the error log gained since the
+# mark.  The access log line of the request is written after the
+# response: wait for it, so that every log line of the request is in.
 sub blocked_since {
     my ($mark) = @_;
     wait_for(sub { _read_from(t_logs() . '/edge_access.log', $mark->{edge})
