@@ -24,7 +24,7 @@ use File::Temp qw(tempdir);
 use IO::Socket::INET;
 use JSON::PP ();
 
-plan tests => 20;
+plan tests => 24;
 
 my $top = Apache::Test::vars('top_dir');
 my ($px, $py, $pst, $pbe) = map { port($_) }
@@ -116,7 +116,11 @@ sub get { status_of(send_req(@_)) }
 
 # The status page's JSON, or undef.
 sub status_json {
-    my $s = send_req($pst, '/migate-status?json');
+    # HTTP/1.0: a long answer is not chunked.
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $pst,
+                                  Proto => 'tcp', Timeout => 60)
+        or return undef;
+    print $s "GET /migate-status?json HTTP/1.0\r\nHost: localhost\r\n\r\n";
     local $/;
     my $r = <$s> // '';
     close $s;
@@ -205,6 +209,12 @@ END {
     FaultBackend::stop($be) if $be;
 }
 
+# A policy 4 too big for the table made at the start: x gains 4,500
+# rules, more names than the table (4,096 entries for this small first
+# configuration) has room left for.
+$policy{4} = { %{$policy{3}} };
+$policy{4}{x} = [ @{$policy{3}{x}}, map { "MiGateAllow /many/$_" } 1 .. 4500 ];
+
 # --- generation 1 ----------------------------------------------------
 write_conf(1);
 my ($rc, $out) = ctl('start');
@@ -274,7 +284,9 @@ is($ys->{counters}{refused_by_reason}{'hard-deny'}, 1,
    'y: under its reason too');
 
 # The same numbers in the metrics.
-my $s = send_req($pst, '/migate-status?metrics');
+my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $pst,
+                              Proto => 'tcp', Timeout => 60) or die $!;
+print $s "GET /migate-status?metrics HTTP/1.0\r\nHost: localhost\r\n\r\n";
 my $m = do { local $/; <$s> // '' };
 close $s;
 ok(index($m, qq(migate_rule_hits_total{vhost="localhost:$px",)
@@ -303,6 +315,29 @@ ok($rc == 0 && wait_for(sub { $doc = status_json() }, 20)
    && counters($doc, $px)->{passed} == 0
    && counters($doc, $py)->{refused} == 0,
    'a stop and start begins from zero') or diag($out);
+
+# --- a configuration the table has no room for ----------------------
+my $x0 = counters($doc, $px);
+@st = (send_get($px, '/x/again'));
+$doc = settled();
+$gen = $doc->{generation};
+ok(graceful(4), 'graceful restart into policy 4, with 4,503 rules on x');
+my $err = do { local (@ARGV, $/) = ("$dir/error_log"); <> // '' };
+my ($lost) = $err =~ /MIGATE0041: the migate-status counters are full .*?: (\d+) counters? of this configuration/;
+ok($lost && $lost < 4500, "MIGATE0041 says how many counters are not kept ($lost)")
+    or diag($err);
+@st = (send_get($px, '/x/more'), send_get($px, '/many/4500/y'));
+$doc = settled();
+my $x4 = counters($doc, $px);
+ok($x4->{passed} == 3 && $x4->{rules}{'MiGateAllow /x'} == 2,
+   "the counters it had go on counting (@st)") or diag(explain($x4));
+my ($xs) = grep { $_->{addresses} =~ /:$px\b/ } @{$doc->{servers}};
+my ($last) = grep { $_->{rule} eq 'MiGateAllow /many/4500' }
+             @{$xs->{counters}{rule_hits}};
+ok($last && !defined $last->{hits}
+   && $doc->{counters_table}{used} == $doc->{counters_table}{entries},
+   'a rule without a counter shows null hits; the table says it is full')
+    or diag(explain($last, $doc->{counters_table}));
 
 ($rc, $out) = ctl('stop');
 wait_for(sub { !kill(0, pid()) }, 15);
