@@ -24,7 +24,7 @@ use File::Temp qw(tempdir);
 use IO::Socket::INET;
 use JSON::PP ();
 
-plan tests => 24;
+plan tests => 25;
 
 my $top = Apache::Test::vars('top_dir');
 my ($px, $py, $pst, $pbe) = map { port($_) }
@@ -63,7 +63,7 @@ sub write_conf {
     my ($n) = @_;
     open my $fh, '>', "$conf.new" or die $!;
     print $fh own_httpd_conf($dir, qw(socache_shmcb ssl proxy proxy_http
-                                      macro)),
+                                      macro status)),
         <<"EOF";
 StartServers 2
 ServerLimit 4
@@ -83,6 +83,9 @@ Listen 127.0.0.1:$pst
 <VirtualHost 127.0.0.1:$pst>
     <Location /migate-status>
         SetHandler migate-status
+    </Location>
+    <Location /server-status>
+        SetHandler server-status
     </Location>
 </VirtualHost>
 EOF
@@ -295,6 +298,18 @@ ok(index($m, qq(migate_rule_hits_total{vhost="localhost:$px",)
                 . qq(verdict="refused",reason="hard-deny"} 1\n)) >= 0,
    'the metrics say the same, rules named by what they say')
     or diag($m);
+
+# mod_status's page has the totals too (its status_hook).
+$s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $pst,
+                           Proto => 'tcp', Timeout => 60) or die $!;
+print $s "GET /server-status?auto HTTP/1.0\r\nHost: localhost\r\n\r\n";
+$m = do { local $/; <$s> // '' };
+close $s;
+my %auto = $m =~ /^(MiGate\w+): (.*?)\r?$/mg;
+my ($nx) = grep { $auto{"MiGateServer$_"} eq "localhost:$px" } 0 .. 1;
+ok(defined $nx && $auto{"MiGatePassed$nx"} == 4
+   && $auto{"MiGateRefused$nx"} == 0,
+   'server-status?auto: x passed 4, refused 0') or diag($m);
 
 # --- generation 4: the same configuration, nothing more -------------
 ok(graceful(3), 'graceful restart 3: the same policy');
