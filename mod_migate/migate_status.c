@@ -20,6 +20,7 @@
 #include "http_protocol.h"
 #include "http_request.h"
 #include "util_script.h"
+#include "apr_hash.h"
 #include "apr_strings.h"
 #include "apr_time.h"
 #include "mod_status.h"
@@ -62,23 +63,22 @@ static apr_int64_t value(long entry)
 static void snap_rules(apr_pool_t *p, migate_snap *sn)
 {
     const migate_counted *c = sn->c;
-    int i, k;
+    apr_hash_t *seen = apr_hash_make(p);    /* name -> row index + 1   */
+    int i;
 
     sn->rows = apr_array_make(p, c->nrules, sizeof(migate_rule_row));
     for (i = 0; i < c->nrules; i++) {
         const migate_rule_ref *ref = migate_rule_ref_of(c->sc, i);
-        migate_rule_row *row = NULL;
+        apr_size_t at = (apr_size_t)apr_hash_get(seen, ref->name,
+                                                 APR_HASH_KEY_STRING);
+        migate_rule_row *row;
 
-        for (k = 0; k < sn->rows->nelts; k++) {
-            row = &APR_ARRAY_IDX(sn->rows, k, migate_rule_row);
-            if (!strcmp(row->name, ref->name)) {
-                break;
+        if (at) {
+            row = &APR_ARRAY_IDX(sn->rows, at - 1, migate_rule_row);
+            if (ref->spec && row->where) {
+                row->where = apr_pstrcat(p, row->where, ", ",
+                                         ref->spec->where, NULL);
             }
-            row = NULL;
-        }
-        if (row) {
-            row->where = apr_pstrcat(p, row->where, ", ", ref->spec->where,
-                                     NULL);
             continue;
         }
         row = apr_array_push(sn->rows);
@@ -86,6 +86,8 @@ static void snap_rules(apr_pool_t *p, migate_snap *sn)
         row->where = ref->spec ? ref->spec->where : NULL;
         row->ref = ref;
         row->hits = value(c->rule[i]);
+        apr_hash_set(seen, ref->name, APR_HASH_KEY_STRING,
+                     (void *)(apr_size_t)sn->rows->nelts);
     }
 }
 

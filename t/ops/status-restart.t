@@ -319,9 +319,9 @@ ok(eq_hash(counters($doc, $px), $x3) && eq_hash(counters($doc, $py), $y3),
     or diag(explain($doc));
 
 # --- stop and start: from zero ---------------------------------------
-($rc, $out) = ctl('stop');
 my $old = pid();
-ok($rc == 0 && wait_for(sub { !kill(0, $old) }, 30), 'stopped')
+($rc, $out) = ctl('stop');
+ok($rc == 0 && $old && wait_for(sub { !kill(0, $old) }, 30), 'stopped')
     or diag($out);
 unlink "$dir/httpd.pid";
 $gen = -1;
