@@ -28,7 +28,7 @@
  * The table is sized at the first start for four times what that
  * configuration needs (and at least TALLY_MIN_ENTRIES).  If a later
  * configuration brings more new names than it has room left for, those
- * counters are not kept (MIGATE0041 says how many; the others go on);
+ * counters are not kept (MIGATE0042 says how many; the others go on);
  * a stop and start makes a table sized for the configuration then.
  */
 #include <string.h>
@@ -240,7 +240,7 @@ int migate_counters_post_config(apr_pool_t *pconf, server_rec *s)
 
         migate_tally_fill(tally, &used, &entries, &nused, &names);
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
-                     "MIGATE0041: the migate-status counters are full "
+                     "MIGATE0042: the migate-status counters are full "
                      "(%u of %u entries, %" APR_SIZE_T_FMT " of %"
                      APR_SIZE_T_FMT " bytes of names, kept since the "
                      "start): %d counter%s of this configuration %s not "

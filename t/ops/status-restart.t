@@ -338,8 +338,8 @@ $doc = settled();
 $gen = $doc->{generation};
 ok(graceful(4), 'graceful restart into policy 4, with 4,503 rules on x');
 my $err = do { local (@ARGV, $/) = ("$dir/error_log"); <> // '' };
-my ($lost) = $err =~ /MIGATE0041: the migate-status counters are full .*?: (\d+) counters? of this configuration/;
-ok($lost && $lost < 4500, "MIGATE0041 says how many counters are not kept ($lost)")
+my ($lost) = $err =~ /MIGATE0042: the migate-status counters are full .*?: (\d+) counters? of this configuration/;
+ok($lost && $lost < 4500, "MIGATE0042 says how many counters are not kept ($lost)")
     or diag($err);
 @st = (send_get($px, '/x/more'), send_get($px, '/many/4500/y'));
 $doc = settled();
