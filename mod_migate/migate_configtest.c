@@ -49,24 +49,16 @@ static migate_reason_e judge(apr_pool_t *p, const migate_policy *pol,
 static const char *deny_text(apr_pool_t *p, const migate_srv_conf *sc,
                              int rule)
 {
-    const char *name = migate_policy_rule_name(sc->policy, rule);
-    int i;
+    const migate_rule_ref *ref = migate_rule_ref_of(sc, rule);
 
-    if (name == NULL) {
+    if (ref == NULL) {
         return "a deny rule";
     }
-    if (!strncmp(name, "builtin:", 8)) {
-        return apr_psprintf(p, "the built-in deny of %s", name + 8);
+    if (ref->spec == NULL) {
+        return apr_psprintf(p, "the built-in deny of %s",
+                            ref->name + strlen("builtin:"));
     }
-    for (i = 0; i < sc->deny->nelts; i++) {
-        const migate_rule_spec *rs = &APR_ARRAY_IDX(sc->deny, i,
-                                                    migate_rule_spec);
-        if (!strcmp(rs->where, name)) {
-            return apr_psprintf(p, "%s at %s", migate_rule_text(p, rs, 1),
-                                rs->where);
-        }
-    }
-    return name;
+    return apr_psprintf(p, "%s at %s", ref->name, ref->spec->where);
 }
 
 /*
