@@ -24,7 +24,7 @@ use File::Temp qw(tempdir);
 use IO::Socket::INET;
 use JSON::PP ();
 
-plan tests => 25;
+plan tests => 26;
 
 my $top = Apache::Test::vars('top_dir');
 my ($px, $py, $pst, $pbe) = map { port($_) }
@@ -310,6 +310,14 @@ my ($nx) = grep { $auto{"MiGateServer$_"} eq "localhost:$px" } 0 .. 1;
 ok(defined $nx && $auto{"MiGatePassed$nx"} == 4
    && $auto{"MiGateRefused$nx"} == 0,
    'server-status?auto: x passed 4, refused 0') or diag($m);
+
+$s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $pst,
+                           Proto => 'tcp', Timeout => 60) or die $!;
+print $s "GET /server-status HTTP/1.0\r\nHost: localhost\r\n\r\n";
+$m = do { local $/; <$s> // '' };
+close $s;
+like($m, qr{<h2>MI gate \(mod_migate\)</h2>.*<tr><td>localhost:$px</td><td>4</td><td>0</td><td>0</td></tr>}s,
+     'server-status: a section with the totals') or diag($m);
 
 # --- generation 4: the same configuration, nothing more -------------
 ok(graceful(3), 'graceful restart 3: the same policy');
