@@ -74,7 +74,7 @@ typedef struct {
     migate_policy *policy;
     apr_array_header_t *rules;  /* migate_rule_ref by rule index        */
     int index;                  /* position among the gated servers:
-                                   its block of status counters        */
+                                   its counters (migate_counters.c)    */
 } migate_srv_conf;
 
 /* Effective values: defaults resolved in one place (mod_h2 style). */

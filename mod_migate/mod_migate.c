@@ -127,7 +127,7 @@ static void migate_register_hooks(apr_pool_t *p)
  * the main server's policy once per such vhost into the same struct and
  * overwrite its index, so the main server and those vhosts would count
  * into one status slot under the last one's name, leaving the main
- * server's own slot without a server (migate_status.c); and the start-up
+ * server's own slot without a server (migate_counters.c); and the start-up
  * warnings and configuration-test messages, which name the server whose
  * config they judge, would name one struct many times.  With the flag
  * every vhost gets its own struct from migate_create_srv, merged with
