@@ -24,7 +24,7 @@ use File::Temp qw(tempdir);
 use IO::Socket::INET;
 use JSON::PP ();
 
-plan tests => 26;
+plan tests => 27;
 
 my $top = Apache::Test::vars('top_dir');
 my ($px, $py, $pst, $pbe) = map { port($_) }
@@ -36,7 +36,7 @@ my $conf = "$dir/httpd.conf";
 # The policies.  1: x allows /x and /hold; y allows /y and denies
 # /y/private.  2: the vhosts swap places, x's rules are written on other
 # lines in another order and x gains /new; y's deny rule is /y/secret
-# instead.  3: as 1, and x keeps /new.
+# instead.  3: as 1, x keeps /new, y has MiGateAllow /y twice.
 my %policy = (
     1 => { x => [ 'MiGateAllow /x', 'MiGateAllow /hold' ],
            y => [ 'MiGateAllow /y', 'MiGateDeny /y/private' ],
@@ -47,7 +47,8 @@ my %policy = (
            order => [qw(y x)] },
     3 => { x => [ 'MiGateAllow /x', 'MiGateAllow /hold',
                   'MiGateAllow /new' ],
-           y => [ 'MiGateAllow /y', 'MiGateDeny /y/private' ],
+           y => [ 'MiGateAllow /y', 'MiGateDeny /y/private',
+                  'MiGateAllow /y' ],
            order => [qw(x y)] },
 );
 my %port = (x => $px, y => $py);
@@ -282,6 +283,8 @@ is_deeply(counters($doc, $px), $x3, 'x: exact totals over two gracefuls')
 is_deeply(counters($doc, $py), $y3,
           'y: exact totals; the removed rule\'s refusal stays in them')
     or diag(explain($doc));
+like(where($doc, $py, 'MiGateAllow /y'), qr/:\d+, \S+:\d+$/,
+     'a rule written twice: one counter, both places beside it');
 my ($ys) = grep { $_->{addresses} =~ /:$py\b/ } @{$doc->{servers}};
 is($ys->{counters}{refused_by_reason}{'hard-deny'}, 1,
    'y: under its reason too');
