@@ -26,6 +26,10 @@ GLUE_SRC := $(SRC)/mod_migate.c $(SRC)/migate_config.c \
             $(SRC)/migate_request.c $(SRC)/migate_outcome.c \
             $(SRC)/migate_protocol.c \
             $(SRC)/migate_ssl.c $(SRC)/migate_status.c
+# The status counters: a table of named counters (core) in memory
+# kept across restarts (glue).
+CORE_SRC += $(SRC)/migate_tally.c
+GLUE_SRC += $(SRC)/migate_counters.c $(SRC)/migate_describe.c
 HEADERS  := $(wildcard $(SRC)/*.h)
 
 UNIT_SRC  := $(wildcard t/unit/test_*.c)

@@ -587,11 +587,33 @@ const command_rec migate_cmds[] = {
 /* ------------------------------------------------------------------ */
 /* Policy compilation                                                 */
 
+/* The rule indexes the policy named since the last call come from rs
+ * (NULL: built-in ones): sc->rules maps each index to the rule as
+ * written and to its name in counters and metrics.  Each add names one
+ * index, in call order (migate_rules.h); this records what it named,
+ * rather than assuming how many. */
+static void note_rules(apr_pool_t *p, migate_srv_conf *sc,
+                       const migate_policy *pol, const migate_rule_spec *rs,
+                       int deny)
+{
+    while (sc->rules->nelts < migate_policy_rule_count(pol)) {
+        migate_rule_ref *ref = apr_array_push(sc->rules);
+
+        ref->spec = rs;
+        ref->deny = deny;
+        ref->name = rs ? migate_rule_text(p, rs, deny)
+                  : migate_policy_rule_name(pol, sc->rules->nelts - 1);
+    }
+}
+
 static const char *build_policy(apr_pool_t *p, migate_srv_conf *sc)
 {
     migate_policy *pol = migate_policy_make(p);
     const char *why;
     int i;
+
+    sc->rules = apr_array_make(p, 32, sizeof(migate_rule_ref));
+    note_rules(p, sc, pol, NULL, 0);
 
     for (i = 0; i < sc->allow->nelts; i++) {
         migate_rule_spec *rs = &APR_ARRAY_IDX(sc->allow, i,
@@ -603,6 +625,7 @@ static const char *build_policy(apr_pool_t *p, migate_srv_conf *sc)
         if (why) {
             return why;
         }
+        note_rules(p, sc, pol, rs, 0);
     }
     for (i = 0; i < sc->deny->nelts; i++) {
         migate_rule_spec *rs = &APR_ARRAY_IDX(sc->deny, i, migate_rule_spec);
@@ -610,6 +633,7 @@ static const char *build_policy(apr_pool_t *p, migate_srv_conf *sc)
         if (why) {
             return why;
         }
+        note_rules(p, sc, pol, rs, 1);
     }
     migate_policy_set_metadata_kinds(pol,
                                      (unsigned)migate_cfg_metadata(sc));
@@ -621,15 +645,30 @@ static const char *build_policy(apr_pool_t *p, migate_srv_conf *sc)
     return NULL;
 }
 
+/* httpd's canonical port first (ServerName's, as ap_get_server_port
+ * answers with UseCanonicalName On), else the port the vhost listens on,
+ * from its first address; none for <VirtualHost *:*>. */
+const char *migate_vhost_label(apr_pool_t *p, const server_rec *s)
+{
+    const char *name = s->server_hostname ? s->server_hostname : "*";
+    unsigned port = s->port ? (unsigned)s->port
+                  : s->addrs ? (unsigned)s->addrs->host_port : 0;
+
+    return port ? apr_psprintf(p, "%s:%u", name, port) : name;
+}
+
+const char *migate_vhost_defined(apr_pool_t *p, const server_rec *s)
+{
+    if (!s->defn_name) {
+        return "main server";
+    }
+    return apr_psprintf(p, "%s:%u", s->defn_name, s->defn_line_number);
+}
+
 const char *migate_vhost_name(apr_pool_t *p, const server_rec *s)
 {
-    unsigned port = s->addrs ? (unsigned)s->addrs->host_port
-                             : (unsigned)s->port;
-
-    return apr_psprintf(p, "%s:%u (%s:%d)",
-                        s->server_hostname ? s->server_hostname : "*",
-                        port, s->defn_name ? s->defn_name : "main server",
-                        (int)s->defn_line_number);
+    return apr_psprintf(p, "%s (%s)", migate_vhost_label(p, s),
+                        migate_vhost_defined(p, s));
 }
 
 int migate_compile_policies(apr_pool_t *p, server_rec *s)
@@ -686,4 +725,13 @@ const char *migate_rule_text(apr_pool_t *p, const migate_rule_spec *rs,
     }
     return apr_pstrcat(p, name, " ", methods, *methods ? " " : "",
                        rs->pattern, NULL);
+}
+
+const migate_rule_ref *migate_rule_ref_of(const migate_srv_conf *sc,
+                                          int rule)
+{
+    if (!sc->rules || rule < 0 || rule >= sc->rules->nelts) {
+        return NULL;
+    }
+    return &APR_ARRAY_IDX(sc->rules, rule, migate_rule_ref);
 }

@@ -21,6 +21,7 @@
 #include "apr_strings.h"
 
 #include "migate_glue.h"
+#include "migate_describe.h"
 
 /* ------------------------------------------------------------------ */
 /* Deny rules that shadow allow rules                                 */
@@ -48,24 +49,16 @@ static migate_reason_e judge(apr_pool_t *p, const migate_policy *pol,
 static const char *deny_text(apr_pool_t *p, const migate_srv_conf *sc,
                              int rule)
 {
-    const char *name = migate_policy_rule_name(sc->policy, rule);
-    int i;
+    const migate_rule_ref *ref = migate_rule_ref_of(sc, rule);
 
-    if (name == NULL) {
+    if (ref == NULL) {
         return "a deny rule";
     }
-    if (!strncmp(name, "builtin:", 8)) {
-        return apr_psprintf(p, "the built-in deny of %s", name + 8);
+    if (ref->spec == NULL) {
+        return apr_psprintf(p, "the built-in deny of %s",
+                            ref->name + strlen("builtin:"));
     }
-    for (i = 0; i < sc->deny->nelts; i++) {
-        const migate_rule_spec *rs = &APR_ARRAY_IDX(sc->deny, i,
-                                                    migate_rule_spec);
-        if (!strcmp(rs->where, name)) {
-            return apr_psprintf(p, "%s at %s", migate_rule_text(p, rs, 1),
-                                rs->where);
-        }
-    }
-    return name;
+    return apr_psprintf(p, "%s at %s", ref->name, ref->spec->where);
 }
 
 /*
@@ -431,87 +424,68 @@ void migate_configtest_warn(apr_pool_t *p, server_rec *s)
 /* ------------------------------------------------------------------ */
 /* -D MIGATE_DUMP                                                     */
 
-static void dump_rules(apr_file_t *out, apr_pool_t *p, const char *what,
-                       const apr_array_header_t *rules, int deny,
-                       const char *from)
+static const char *metadata_text(apr_pool_t *p, const migate_srv_conf *sc)
 {
-    int i;
-
-    for (i = 0; rules && i < rules->nelts; i++) {
-        const migate_rule_spec *rs = &APR_ARRAY_IDX(rules, i,
-                                                    migate_rule_spec);
-        apr_file_printf(out, "    %-9s %s (%s)%s\n", what,
-                        migate_rule_text(p, rs, deny), rs->where,
-                        from ? from : "");
-    }
-}
-
-static const char *metadata_text(apr_pool_t *p, unsigned kinds)
-{
-    const char *t = "";
-    unsigned k;
+    unsigned kinds = (unsigned)migate_cfg_metadata(sc);
 
     if (kinds == 0) {
         return "Off (every metadata query refused)";
     }
-    for (k = 1; k & MIGATE_META_ALL; k <<= 1) {
-        if (kinds & k) {
-            t = apr_pstrcat(p, t, *t ? " " : "",
-                            migate_metadata_kind_name(k), NULL);
-        }
-    }
-    return apr_pstrcat(p, kinds == MIGATE_META_ALL ? "On: " : "", t,
+    return apr_pstrcat(p, kinds == MIGATE_META_ALL ? "On: " : "",
+                       migate_describe_metadata(p, sc, " ", "", ""),
                        ", on exactly /services/<opened name>, GET HEAD "
                        "OPTIONS", NULL);
 }
 
+/* The policy as the status page lists it (migate_describe.h), one rule
+ * a line with its file and line. */
 static void dump_server(apr_file_t *out, apr_pool_t *p, server_rec *main_s,
                         server_rec *vs)
 {
     const migate_srv_conf *sc = migate_srv(vs);
-    const migate_srv_conf *msc = migate_srv(main_s);
+    const apr_array_header_t *rules = migate_describe_rules(p, main_s, vs);
     const apr_array_header_t *lines;
     const char *resp = migate_cfg_resp_header(sc);
     const char *trusted = "none";
-    int i, n_main_deny;
+    int i;
 
     apr_file_printf(out, "MiGate policy of %s:\n", migate_vhost_name(p, vs));
     apr_file_printf(out, "    mode:     %s, refusals answered %d\n",
-                    migate_cfg_report(sc) ? "report" : "enforce",
-                    migate_cfg_deny_status(sc));
+                    migate_describe_mode(sc), migate_cfg_deny_status(sc));
     if (!sc->allow->nelts) {
         apr_file_printf(out, "    allow:    nothing (every request is "
                         "refused)\n");
     }
-    for (i = 0; i < sc->allow->nelts; i++) {
-        const migate_rule_spec *rs = &APR_ARRAY_IDX(sc->allow, i,
-                                                    migate_rule_spec);
+    for (i = 0; i < rules->nelts; i++) {
+        const migate_rule_line *l = &APR_ARRAY_IDX(rules, i,
+                                                   migate_rule_line);
+        if (l->deny) {
+            break;
+        }
         apr_file_printf(out, "    %-9s %s (%s)%s\n",
-                        rs->is_service ? "service:" : "allow:",
-                        rs->is_service ? rs->pattern
-                                       : migate_rule_text(p, rs, 0),
-                        rs->where,
-                        vs != main_s && sc->allow == msc->allow
-                        ? ", from the main server" : "");
+                        l->spec->is_service ? "service:" : "allow:",
+                        l->spec->is_service ? l->spec->pattern : l->text,
+                        l->spec->where,
+                        l->from_main ? ", from the main server" : "");
     }
-    if (sc->dropped_allow) {
-        dump_rules(out, p, "dropped:", sc->dropped_allow, 0,
-                   ", the main server's: not applied here");
-    }
-    apr_file_printf(out, "    metadata: %s\n",
-                    metadata_text(p, (unsigned)migate_cfg_metadata(sc)));
-    apr_file_printf(out, "    deny:     built-in: /services (every "
-                    "spelling, except opened services), /management, "
-                    "/dashboard, /carbon, /fileupload (any case); methods "
-                    "TRACE, TRACK, CONNECT\n");
-    /* the main server's deny rules come first in a vhost's list */
-    n_main_deny = vs != main_s ? msc->deny->nelts : 0;
-    for (i = 0; i < sc->deny->nelts; i++) {
-        const migate_rule_spec *rs = &APR_ARRAY_IDX(sc->deny, i,
+    for (i = 0; sc->dropped_allow && i < sc->dropped_allow->nelts; i++) {
+        const migate_rule_spec *rs = &APR_ARRAY_IDX(sc->dropped_allow, i,
                                                     migate_rule_spec);
-        apr_file_printf(out, "    deny:     %s (%s)%s\n",
-                        migate_rule_text(p, rs, 1), rs->where,
-                        i < n_main_deny ? ", from the main server" : "");
+        apr_file_printf(out, "    dropped:  %s (%s), the main server's: "
+                        "not applied here\n", migate_rule_text(p, rs, 0),
+                        rs->where);
+    }
+    apr_file_printf(out, "    metadata: %s\n", metadata_text(p, sc));
+    apr_file_printf(out, "    deny:     built-in: %s (any case; /services "
+                    "as MI reads it, except opened services); methods "
+                    "%s\n", migate_describe_builtin_denies(p, ", ", "", ""),
+                    migate_describe_never_methods(p, ", ", "", ""));
+    for (; i < rules->nelts; i++) {
+        const migate_rule_line *l = &APR_ARRAY_IDX(rules, i,
+                                                   migate_rule_line);
+        apr_file_printf(out, "    deny:     %s (%s)%s\n", l->text,
+                        l->spec->where,
+                        l->from_main ? ", from the main server" : "");
     }
     for (i = 0; sc->trusted_text && i < sc->trusted_text->nelts; i++) {
         trusted = apr_pstrcat(p, i ? trusted : "", i ? " " : "",
@@ -528,12 +502,11 @@ static void dump_server(apr_file_t *out, apr_pool_t *p, server_rec *main_s,
     else {
         apr_file_printf(out, "    request id: Off\n");
     }
-    apr_file_printf(out, "    backend TLS: %s%s\n",
-                    migate_tls_mode_name(migate_cfg_backend_tls(sc)),
-                    migate_cfg_backend_tls(sc) == MIGATE_TLS_STRICT ? ""
-                    : migate_cfg_backend_tls(sc) == MIGATE_TLS_AUDIT
+    apr_file_printf(out, "    backend TLS: %s%s\n", migate_describe_tls(sc),
+                    migate_cfg_backend_tls(sc) == MIGATE_TLS_AUDIT
                     ? " (violations logged, passed; nothing forced)"
-                    : " (nothing judged, nothing forced)");
+                    : migate_cfg_backend_tls(sc) == MIGATE_TLS_OFF
+                    ? " (nothing judged, nothing forced)" : "");
     lines = migate_ssl_dump(p, vs);
     for (i = 0; i < lines->nelts; i++) {
         apr_file_printf(out, "        %s\n",

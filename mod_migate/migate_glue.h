@@ -44,6 +44,16 @@ typedef struct {
     const char *where;          /* "file:line" of its directive         */
 } migate_rule_spec;
 
+/* What a rule index of a server's policy stands for, recorded as the
+ * policy is built (migate_config.c). */
+typedef struct {
+    const migate_rule_spec *spec;   /* as written, NULL for a built-in  */
+    int deny;                       /* a deny rule                      */
+    const char *name;               /* what it says: migate_rule_text,
+                                       or "builtin:..." (stable across
+                                       reloads: counters and metrics)   */
+} migate_rule_ref;
+
 typedef struct {
     int enabled;                /* MiGate                               */
     int report;                 /* MiGateMode report                    */
@@ -66,8 +76,9 @@ typedef struct {
 
     /* Resolved at post_config, read-only afterwards. */
     migate_policy *policy;
+    apr_array_header_t *rules;  /* migate_rule_ref by rule index        */
     int index;                  /* position among the gated servers:
-                                   its block of status counters        */
+                                   its counters (migate_counters.c)    */
 } migate_srv_conf;
 
 /* Effective values: defaults resolved in one place (mod_h2 style). */
@@ -90,7 +101,11 @@ int migate_cfg_trusted(const migate_srv_conf *sc, const char *ip);
 void *migate_create_srv(apr_pool_t *p, server_rec *s);
 void *migate_merge_srv(apr_pool_t *p, void *basev, void *addv);
 extern const command_rec migate_cmds[];
-/* "host:port (file:line)" naming a server in start-up messages. */
+/* How the module names a server, in log lines and on the status page:
+ * "ServerName:port" (label), where it is defined ("file:line" or "main
+ * server"), and both, "host:port (file:line)" (name). */
+const char *migate_vhost_label(apr_pool_t *p, const server_rec *s);
+const char *migate_vhost_defined(apr_pool_t *p, const server_rec *s);
 const char *migate_vhost_name(apr_pool_t *p, const server_rec *s);
 /* Compile every gated server's policy; log start-up warnings. */
 int migate_compile_policies(apr_pool_t *p, server_rec *s);
@@ -101,6 +116,9 @@ const char *migate_rule_directive(const migate_rule_spec *rs, int deny);
 /* How a rule reads in the configuration: "MiGateAllow GET,HEAD /api". */
 const char *migate_rule_text(apr_pool_t *p, const migate_rule_spec *rs,
                              int deny);
+/* What rule index `rule` of sc's compiled policy stands for, or NULL. */
+const migate_rule_ref *migate_rule_ref_of(const migate_srv_conf *sc,
+                                          int rule);
 
 /* migate_configtest.c: what "apache2 -t" adds to the directives' own
  * checks.  Warnings where the policy cannot mean what it says (deny
@@ -184,12 +202,15 @@ int migate_check_backends(apr_pool_t *pconf, apr_pool_t *plog,
  * strict policy forces instead, as lines for -D MIGATE_DUMP. */
 apr_array_header_t *migate_ssl_dump(apr_pool_t *p, const server_rec *s);
 
-/* migate_status.c: counters and the migate-status handler. */
-int migate_status_post_config(apr_pool_t *pconf, server_rec *s);
+/* migate_counters.c: the status counters, kept across restarts. */
+int migate_counters_post_config(apr_pool_t *pconf, server_rec *s);
 /* Count one request of server s under its final verdict, and under the
  * rule that decided it (an index of its policy, or -1: none named). */
 void migate_count(const server_rec *s, migate_reason_e reason,
                   int reported, int rule);
+
+/* migate_status.c: the migate-status handler, and mod_status's page. */
 int migate_status_handler(request_rec *r);
+int migate_status_hook(request_rec *r, int flags);
 
 #endif /* MIGATE_GLUE_H */

@@ -153,6 +153,23 @@ static int u8_step(u8_state *u, unsigned b)
     return bad;
 }
 
+size_t migate_utf8_len(const unsigned char *s, size_t n)
+{
+    u8_state u = { 0, 0, 0, 0 };
+    size_t i = 0;
+
+    if (n == 0) {
+        return 0;
+    }
+    do {
+        if (u8_step(&u, s[i]) == U8_BAD) {
+            return 0;
+        }
+        i++;
+    } while (u.need && i < n);
+    return u.need ? 0 : i;
+}
+
 /* What one scan found, and the machines it carries across bytes. */
 typedef struct {
     u8_state u1;            /* UTF-8 of the once-decoded bytes         */

@@ -83,4 +83,11 @@ migate_reason_e migate_sent_path_check(const char *path, size_t path_len);
  */
 size_t migate_query_decode(const char *query, size_t query_len, char *out);
 
+/* The length of the well-formed UTF-8 sequence at s (n bytes left): 1
+ * for ASCII, 0 where none starts (a stray continuation byte, an overlong
+ * form, a surrogate, a code point above U+10FFFF, a cut sequence).  The
+ * path check's own decoder: what the status page quotes as text is what
+ * the gate reads as UTF-8. */
+size_t migate_utf8_len(const unsigned char *s, size_t n);
+
 #endif /* MIGATE_PATH_H */

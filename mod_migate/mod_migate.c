@@ -8,7 +8,9 @@
  *   migate_outcome.c  each request's outcome: its one line, its count
  *   migate_protocol.c httpd's own words for a request its core refused
  *   migate_ssl.c      the TLS policy toward MI, through mod_ssl's hooks
- *   migate_status.c   shared counters and the migate-status handler
+ *   migate_counters.c the status counters, kept across restarts
+ *   migate_status.c   the migate-status handler; mod_status's section
+ *   migate_describe.c the words for a policy, for the dump and the page
  *   migate_{core,path,rules,uuid,hdr,tls}.c  the pure core (no httpd)
  */
 #define MIGATE_MODULE_FILE
@@ -18,6 +20,7 @@
 #include "http_log.h"
 #include "http_protocol.h"
 #include "http_request.h"
+#include "mod_status.h"
 
 #include "migate_glue.h"
 #include "migate_ssl.h"
@@ -43,7 +46,7 @@ static int migate_post_config(apr_pool_t *pconf, apr_pool_t *plog,
 {
     (void)plog;
     (void)ptemp;
-    return migate_status_post_config(pconf, s);
+    return migate_counters_post_config(pconf, s);
 }
 
 static void migate_child(apr_pool_t *p, server_rec *s)
@@ -66,7 +69,9 @@ static void migate_register_hooks(apr_pool_t *p)
      * -D MIGATE_DUMP, where "apache2 -t" sees it: check_config runs
      * there, post_config does not. */
     ap_hook_check_config(migate_check_config, NULL, NULL, APR_HOOK_MIDDLE);
-    /* Shared counters for migate-status, made once per (re)start. */
+    /* The counters of migate-status: their table is made at the first
+     * start and kept across restarts; each (re)start names the entries
+     * of its configuration before its children are forked. */
     ap_hook_post_config(migate_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     /* Per-process state: a fresh random batch in every child. */
     ap_hook_child_init(migate_child, NULL, NULL, APR_HOOK_MIDDLE);
@@ -106,6 +111,10 @@ static void migate_register_hooks(apr_pool_t *p)
                             APR_HOOK_REALLY_FIRST);
     /* SetHandler migate-status. */
     ap_hook_handler(migate_status_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    /* mod_status's server-status: a section with each gated server's
+     * totals, where mod_status is loaded. */
+    APR_OPTIONAL_HOOK(ap, status_hook, migate_status_hook, NULL, NULL,
+                      APR_HOOK_MIDDLE);
     /* Before mod_proxy's handler (APR_HOOK_FIRST) connects to MI: note
      * the request, so that a refusal in mod_ssl's hooks carries its id. */
     ap_hook_handler(migate_ssl_remember_request, NULL, NULL,
@@ -133,7 +142,7 @@ static void migate_register_hooks(apr_pool_t *p)
  * the main server's policy once per such vhost into the same struct and
  * overwrite its index, so the main server and those vhosts would count
  * into one status slot under the last one's name, leaving the main
- * server's own slot without a server (migate_status.c); and the start-up
+ * server's own slot without a server (migate_counters.c); and the start-up
  * warnings and configuration-test messages, which name the server whose
  * config they judge, would name one struct many times.  With the flag
  * every vhost gets its own struct from migate_create_srv, merged with

@@ -6,6 +6,9 @@
 # 1. Under load from keep-alive clients, "-k graceful" five times, the
 #    allowlist switching between /a and /b each time (/both in both):
 #    no failed request for /both, and the last policy is in force.
+#    Every request the edge logged was counted once, in counters kept
+#    across the gracefuls (passed and refused, as the status page of
+#    the vhost itself shows them).
 # 2. "-k graceful" with a configuration error (a bad directive, a
 #    forbidden service name, plain http toward MI in a gated vhost) is
 #    refused, and the old configuration goes on serving.
@@ -26,9 +29,10 @@ use MiGate::Test;
 use File::Temp qw(tempdir);
 use IO::Socket::INET;
 use Load;
-use Time::HiRes qw(time);
+use JSON::PP ();
+use Time::HiRes qw(time sleep);
 
-plan tests => 15;
+plan tests => 17;
 
 my $top = Apache::Test::vars('top_dir');
 my $port = port('fault_own');
@@ -62,6 +66,11 @@ Listen 127.0.0.1:$port
     MiGate On
     MiGateAllow /both
     MiGateAllow /$policy
+    MiGateAllowExact GET /migate-status
+    <Location /migate-status>
+        SetHandler migate-status
+    </Location>
+    ProxyPass /migate-status !
     SSLProxyEngine on
     SSLProxyCACertificateFile $top/build/pki/ca.crt
     SSLProxyVerify require
@@ -76,7 +85,9 @@ EOF
 sub ctl { own_httpd_ctl($conf, @_) }
 sub pid { own_httpd_pid($dir) }
 
-# status of one request on a new connection
+# status of one request on a new connection; $answered counts those
+# that got an answer (each is logged)
+my $answered = 0;
 sub get {
     my $path = shift;
     my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
@@ -86,6 +97,7 @@ sub get {
         . "Connection: close\r\n\r\n";
     my $l = <$s> // '';
     close $s;
+    $answered++ if $l =~ m{^HTTP/};
     return $l =~ m{^HTTP/1\.\d (\d{3})} ? $1 : 0;
 }
 
@@ -96,6 +108,28 @@ sub _since {
     seek $fh, $from, 0;
     local $/;
     return <$fh> // '';
+}
+
+# The access log's lines: [status, request line].
+sub access_lines {
+    open my $fh, '<', "$dir/access_log" or return ();
+    return map { chomp; my @f = split /\t/; [ $f[1], $f[2] // '' ] } <$fh>;
+}
+
+# The vhost's counters from its own status page (HTTP/1.0: not chunked;
+# the tag names the request in the access log).
+sub counters {
+    my $tag = shift;
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
+                                  Proto => 'tcp', Timeout => 30)
+        or return undef;
+    print $s "GET /migate-status?json&$tag HTTP/1.0\r\n\r\n";
+    local $/;
+    my $r = <$s> // '';
+    close $s;
+    my ($body) = $r =~ /\r\n\r\n(.*)\z/s;
+    my $doc = eval { JSON::PP->new->decode($body // '') } or return undef;
+    return $doc->{servers}[0]{counters};
 }
 
 sub policy_is {
@@ -155,6 +189,23 @@ ok(@failed == 0, scalar(@failed) . ' failed requests (connection errors, '
     or diag(join "\n", map { "$_->{status} $_->{body}" } @failed[0 .. 9]);
 ok(pid() == $pid0, 'the same parent process throughout');
 ok(policy_is('b'), 'the last policy (b) is in force: /b passes, /a is 403');
+# Every request answered is logged; once all are, the counters (kept
+# across the gracefuls) hold each logged request once: passed or
+# refused, the 403s refused.
+wait_for(sub { access_lines() >= @done + $answered }, $BOUND);
+my $c = counters('all');
+my @lines;
+wait_for(sub { @lines = access_lines();
+               grep { $_->[1] =~ /\?json&all / } @lines }, $BOUND);
+@lines = grep { $_->[1] !~ /\?json&all / } @lines;
+my $refused = grep { $_->[0] == 403 } @lines;
+ok($c && $c->{passed} + $c->{refused} == @lines,
+   ($c ? $c->{passed} + $c->{refused} : 'no')
+   . ' requests counted over ' . ($GRACEFULS + 1) . ' generations, '
+   . scalar(@lines) . ' logged') or diag(explain($c));
+ok($c && $c->{refused} == $refused && $c->{refused_by_reason}{'not-allowed'}
+   == $refused, "$refused refused (403, not-allowed)")
+    or diag(explain($c));
 diag(sprintf "graceful under load: %d requests in %.1f s, %d failed, "
      . "%d resent on a new connection, %d gracefuls",
      scalar(@done), $dt, scalar(@failed), $retries, $GRACEFULS);

@@ -3,7 +3,7 @@
 # JSON before and after a known mix of requests sent by several clients
 # at once; the same counters as Prometheus metrics, read by promtool and
 # by python3-prometheus-client's parsers; and what a graceful restart
-# does to them.
+# does to them (nothing).
 use strict;
 use warnings FATAL => 'all';
 
@@ -18,7 +18,7 @@ use File::Temp ();
 error_log_allow(qr/AH00516: MaxRequestWorkers of \d+ would require/,
                 qr/AH01873: Init: Session Cache is not configured/);
 
-plan tests => 66;
+plan tests => 68;
 
 my $CLIENTS = 4;
 
@@ -66,14 +66,20 @@ ok(!$g->{service_metadata} && !@{$g->{service_metadata_kinds}},
 is($g->{request_id}{header}, 'activityid', 'request id header');
 is($g->{request_id}{response_header}, 'X-Request-Id', 'response header');
 is($g->{request_id}{version}, 4, 'uuid version');
-is_deeply($g->{allow},
-          [ { directive => 'MiGateAllow', kind => 'prefix',
+my $conf_re = qr/\S+\.conf:\d+/;
+ok(!grep({ ($_->{where} // '') !~ /^$conf_re$/ } @{$g->{allow}}),
+   'allow rules: each with its file:line') or diag(explain($g->{allow}));
+is_deeply([ map { my %r = %$_; delete $r{where}; \%r } @{$g->{allow}} ],
+          [ { rule => 'MiGateAllow GET /healthcare',
+              directive => 'MiGateAllow', kind => 'prefix',
               pattern => '/healthcare', methods => ['GET'] },
-            { directive => 'MiGateAllowExact', kind => 'exact',
+            { rule => 'MiGateAllowExact POST /orders',
+              directive => 'MiGateAllowExact', kind => 'exact',
               pattern => '/orders', methods => ['POST'] },
-            { directive => 'MiGateAllowMatch', kind => 'regex',
+            { rule => 'MiGateAllowMatch GET ^/re/[0-9]+$',
+              directive => 'MiGateAllowMatch', kind => 'regex',
               pattern => '^/re/[0-9]+$', methods => ['GET'] } ],
-          'allow rules, with their methods');
+          'allow rules, named by what they say, with their methods');
 is_deeply($g->{services}, ['OpsProxy'], 'opened services');
 is_deeply([ map { $_->{pattern} } @{$g->{deny}} ],
           [ '/globaldeny', '^/a<b>&"q', '/macrodeny', "/caf\x{fffd}" ],
@@ -102,18 +108,20 @@ my @builtin = map { "builtin:$_" }
 my $hits = $g->{counters}{rule_hits};
 is_deeply([ map { $_->{rule} } @{$hits}[0 .. $#builtin] ], \@builtin,
           'rule hits: the built-in checks and denies first');
-is_deeply([ map { "$_->{directive} $_->{pattern}" }
-            @{$hits}[@builtin .. $#$hits - 1] ],
-          [ 'MiGateAllow /healthcare', 'MiGateAllowExact /orders',
-            'MiGateAllowMatch ^/re/[0-9]+$', 'MiGateAllowService OpsProxy', 'MiGateDeny /globaldeny',
+my @named = @{$hits}[@builtin .. $#$hits - 1];
+is_deeply([ map { $_->{rule} } @named ],
+          [ 'MiGateAllow GET /healthcare', 'MiGateAllowExact POST /orders',
+            'MiGateAllowMatch GET ^/re/[0-9]+$',
+            'MiGateAllowService OpsProxy', 'MiGateDeny /globaldeny',
             'MiGateDenyMatch ^/a<b>&"q', 'MiGateDeny /macrodeny',
             "MiGateDeny /caf\x{fffd}" ],
-          'then the operator\'s rules, in policy order')
-    or diag(explain($hits));
-ok(!grep({ $_->{rule} !~ /^(?:builtin:\S+|.+:\d+|-)$/ } @$hits)
-   && $hits->[-1]{rule} eq '-',
-   'each named file:line or builtin:<check>, then "-"');
-like((grep { ($_->{pattern} // '') eq '/macrodeny' } @$hits)[0]{rule},
+          'then the operator\'s rules, in policy order, named by what '
+          . 'they say') or diag(explain($hits));
+ok(!grep({ ($_->{where} // '') !~ /:\d+$/ } @named)
+   && !grep({ exists $_->{where} } @{$hits}[0 .. $#builtin]),
+   'each operator\'s rule with its file:line beside, no built-in one');
+is($hits->[-1]{rule}, '-', 'then "-"');
+like((grep { ($_->{pattern} // '') eq '/macrodeny' } @$hits)[0]{where},
      qr/^macro 'OpsDeny' .*".*:\d+$/i,
      'a rule from a macro: a file name with double quotes');
 
@@ -280,10 +288,11 @@ ok(index($body, '^/a&lt;b&gt;&amp;&quot;q') >= 0
 my $gp = port('ops_gated');
 ok($body =~ /:$gp\b/ && $body =~ /<td>services<\/td>/,
    'HTML shows the vhosts and the reasons');
-ok($body =~ m{<td>builtin:/management</td>}
-   && $body =~ m{<td>MiGateDeny</td><td><code>/macrodeny</code></td>}
-   && $body =~ m{macro (?:'|&#39;)OpsDeny(?:'|&#39;).*&quot;}i,
-   'HTML shows the hits per rule, names escaped');
+ok($body =~ m{<td><code>builtin:/management</code></td><td>built-in</td>}
+   && $body =~ m{<td>MiGateDeny</td><td>all</td><td><code>/macrodeny</code></td><td>macro}
+   && $body =~ m{<td><code>MiGateDeny /macrodeny</code></td><td>macro (?:'|&#39;)OpsDeny(?:'|&#39;)[^<]*&quot;}i,
+   'HTML shows the rules and the hits per rule by name, with file:line, '
+   . 'escaped') or diag($body);
 
 $r = req('ops_status', 'HEAD', '/migate-status?json');
 ok($r->{status} == 200 && $r->{body} eq '', 'HEAD');
@@ -367,11 +376,13 @@ ok((grep { $_->[0] eq 'migate_counters_start_time_seconds'
            && $_->[2] == $doc->{counters_since_epoch} } @{$samples{prom}}),
    'the start time of the counters');
 
-# --- a graceful restart starts the counters again ------------------
+# --- a graceful restart keeps the counters --------------------------
 
-# Counters belong to one configuration generation (t/ops/status-restart.t
-# has requests in flight across a restart that moves the vhosts).
+# The same configuration again: every counter as it was, the same start
+# time (t/ops/status-restart.t changes the policy across gracefuls with
+# requests in flight).
 my $gen0 = $doc->{generation};
+my $before = server_of($doc, 'ops_gated')->{counters};
 my $pidfile = t_logs() . '/httpd.pid';
 open my $pf, '<', $pidfile or die "$pidfile: $!";
 chomp(my $hpid = <$pf>);
@@ -384,20 +395,25 @@ wait_for(sub {
     return $d;
 }, 30);
 my $c = $d && server_of($d, 'ops_gated')->{counters};
-ok($c && $d->{counters_since_epoch} >= $doc->{counters_since_epoch}
-   && $c->{passed} == 0 && $c->{refused} == 0
-   && !grep({ $_->{hits} } @{$c->{rule_hits}}),
-   'after a graceful restart: new counters, all zero');
+ok($c && $d->{counters_since_epoch} == $doc->{counters_since_epoch}
+   && eq_hash($c, $before),
+   'after a graceful restart: the counters as they were, since the start')
+    or diag(explain($c));
 req('ops_gated', 'GET', '/healthcare/again');
 wait_for(sub {
     my (undef, $x) = eval { status_json() };
-    $d = $x if $x && server_of($x, 'ops_gated')->{counters}{passed};
-    return $x && server_of($x, 'ops_gated')->{counters}{passed};
+    $d = $x if $x && server_of($x, 'ops_gated')->{counters}{passed}
+                     > $before->{passed};
+    return $d && server_of($d, 'ops_gated')->{counters}{passed}
+                 > $before->{passed};
 }, 10);
 $c = server_of($d, 'ops_gated')->{counters};
-my %nonzero = map { rule_key($_) => $_->{hits} }
-              grep { $_->{hits} } @{$c->{rule_hits}};
-ok($c->{passed} == 1 && $c->{refused} == 0
-   && eq_hash(\%nonzero, { 'MiGateAllow /healthcare' => 1 }),
-   'and they count the new generation\'s requests')
+my %hits_before = map { $_->{rule} => $_->{hits} } @{$before->{rule_hits}};
+my %more = map { rule_key($_) => $_->{hits} - $hits_before{$_->{rule}} }
+           grep { $_->{hits} != $hits_before{$_->{rule}} }
+           @{$c->{rule_hits}};
+ok($c->{passed} == $before->{passed} + 1
+   && $c->{refused} == $before->{refused}
+   && eq_hash(\%more, { 'MiGateAllow /healthcare' => 1 }),
+   'and the new generation counts on them')
     or diag(explain($c));

@@ -573,11 +573,41 @@ static void test_query_decode(void)
     ok(n == 3 && strcmp(out, "a%2") == 0, "query_decode short escape");
 }
 
+/* migate_utf8_len: the status page's quoting reads UTF-8 with it. */
+static void test_utf8_len(void)
+{
+    static const struct {
+        const char *s;
+        size_t want;
+        const char *name;
+    } cases[] = {
+        { "a", 1, "ASCII" },
+        { "\xc3\xa9x", 2, "two bytes" },
+        { "\xe2\x82\xac", 3, "three bytes" },
+        { "\xf0\x9f\x98\x80", 4, "four bytes" },
+        { "\xc2\x85", 2, "a C1 control is well-formed" },
+        { "\xc0\xaf", 0, "overlong" },
+        { "\xed\xa0\x80", 0, "surrogate" },
+        { "\xf4\x90\x80\x80", 0, "above U+10FFFF" },
+        { "\x80", 0, "stray continuation byte" },
+        { "\xe2\x82", 0, "cut short" },
+        { "\xe2\x82x", 0, "broken" },
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        is_int(migate_utf8_len((const unsigned char *)cases[i].s,
+                               strlen(cases[i].s)), cases[i].want,
+               "utf8_len: %s", cases[i].name);
+    }
+}
+
 int main(void)
 {
     test_table();
     test_args();
     test_sent();
     test_query_decode();
+    test_utf8_len();
     return done_testing();
 }
