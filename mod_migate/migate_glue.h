@@ -25,6 +25,12 @@ extern module AP_MODULE_DECLARE_DATA migate_module;
 
 #define MIGATE_UNSET (-1)
 
+/* r->notes: the host of the backend URL a gated request connects to
+ * (migate_route.c); c->notes of a backend connection: the host its
+ * session was judged for under MiGateBackendTLS strict (migate_ssl.c). */
+#define MIGATE_NOTE_BACKEND_HOST "migate-backend-host"
+#define MIGATE_NOTE_JUDGED "migate-backend-judged-strict"
+
 /* MiGateBackendTLS */
 #define MIGATE_TLS_OFF    0
 #define MIGATE_TLS_AUDIT  1
@@ -139,6 +145,13 @@ int migate_post_read_request(request_rec *r);
 int migate_generate_log_id(const conn_rec *c, const request_rec *r,
                            const char **id);
 int migate_fixups(request_rec *r);
+/* Judge the URL mod_proxy will connect to for r ("https://mi/path?q",
+ * no "proxy:"): TLS scheme, a valid and canonical target, the
+ * always-enforced checks on it (with whole set, the whole policy: no
+ * mapping of the operator's ties the client's path to it); an internal
+ * redirect's own path.  OK or the refusal's status (the refusal
+ * recorded in r's verdict). */
+int migate_judge_route(request_rec *r, const char *url, int whole);
 int migate_log_transaction(request_rec *r);
 
 /* migate_ssl.c: the backend TLS policy (its mod_ssl hooks are declared

@@ -17,6 +17,7 @@
 
 #include "migate_glue.h"
 #include "migate_uuid.h"
+#include "migate_path.h"
 
 /* ------------------------------------------------------------------ */
 /* Request ids                                                        */
@@ -422,28 +423,69 @@ int migate_log_transaction(request_rec *r)
 }
 
 /*
- * After mod_proxy's fixup r->filename holds the exact URL it will send
- * to MI ("proxy:https://mi:8253/path?query"), whatever mapped it:
- * ProxyPass with or without nocanon, ProxyPassMatch, mapping=,
- * RewriteRule [P], MergeSlashes.  The last place to make sure MI acts on
- * the path the gate decided on: the scheme must be TLS, the path
- * canonical as it will be sent, and the always-enforced checks must
- * pass on it.
+ * An internal redirect (ErrorDocument, ProxyErrorOverride's error page,
+ * mod_rewrite in directory context) that would reach MI is a request of
+ * its own.  A request the gate refused never reaches MI by way of its
+ * error page: refusing the redirect makes httpd fall back to its own
+ * error text for the first request, with the gate's status (ap_die_r in
+ * http_request.c: an error while serving an ErrorDocument reports the
+ * original error, "Do NOT retry the custom thing").  Otherwise the
+ * redirect's own path is judged by the policy, and the body of the
+ * first request is never sent with it.  OK or the refusal's status.
  */
-int migate_fixups(request_rec *r)
+static int judge_redirect(request_rec *r, const migate_srv_conf *sc)
+{
+    const migate_verdict_rec *first = migate_verdict(r);
+    migate_request_t rq;
+    migate_verdict_t v;
+    migate_reason_e why;
+    const char *detail;
+
+    if (first->reason != MIGATE_PASS && !first->reported) {
+        return refusal_status(sc, first->reason);
+    }
+    split_target(r->unparsed_uri ? r->unparsed_uri : "/", r->method, &rq);
+    why = migate_policy_decide(sc->policy, &rq, r->pool, &v);
+    if (why != MIGATE_PASS) {
+        detail = apr_pstrcat(r->pool, "internal redirect to ",
+                             r->unparsed_uri, NULL);
+        if (v.reportable && migate_cfg_report(sc)) {
+            migate_verdict_refuse(r, why, 1, v.rule, detail);
+        }
+        else {
+            return refuse(r, sc, why, v.rule, detail);
+        }
+    }
+    if (ap_discard_request_body(r) != OK) {
+        return HTTP_BAD_REQUEST;
+    }
+    apr_table_unset(r->headers_in, "Content-Length");
+    apr_table_unset(r->headers_in, "Transfer-Encoding");
+    return OK;
+}
+
+int migate_judge_route(request_rec *r, const char *url, int whole)
 {
     migate_srv_conf *sc = migate_srv(r->server);
     migate_request_t rq;
     migate_verdict_t v;
     migate_reason_e why;
-    const char *url, *p;
-    int tls_mode;
+    const char *p, *full = url;
+    int tls_mode, status;
 
-    if (!migate_cfg_enabled(sc) || !r->proxyreq || !r->filename
-        || strncmp(r->filename, "proxy:", 6) != 0) {
-        return DECLINED;
+    /* Judged once per request and URL: fixups and the scheme hook both
+     * look at a ProxyPass request. */
+    p = apr_table_get(r->notes, "migate-route-judged");
+    if (p && !strcmp(p, url)) {
+        return OK;
     }
-    url = r->filename + 6;
+    apr_table_setn(r->notes, "migate-route-judged", url);
+    if (r->prev) {
+        status = judge_redirect(r, sc);
+        if (status != OK) {
+            return status;
+        }
+    }
     tls_mode = migate_cfg_backend_tls(sc);
     if (tls_mode != MIGATE_TLS_OFF && !migate_url_is_tls(url)) {
         if (tls_mode == MIGATE_TLS_AUDIT) {
@@ -465,12 +507,45 @@ int migate_fixups(request_rec *r)
     }
     p += 3;
     p += strcspn(p, "/?");
+    /* The target as mod_proxy sends it: valid as sent (what [NE] can
+     * leave in it), canonical, and through the always-enforced checks. */
+    why = migate_sent_target_check(p, strlen(p));
+    if (why != MIGATE_PASS) {
+        return refuse(r, sc, why, MIGATE_B_CANONICAL_PATH,
+                      apr_pstrcat(r->pool, "backend target ", full, NULL));
+    }
     split_target(*p == '/' ? p : apr_pstrcat(r->pool, "/", p, NULL),
                  r->method, &rq);
     why = migate_policy_check_sent(sc->policy, &rq, r->pool, &v);
+    if (why == MIGATE_PASS && whole) {
+        why = migate_policy_decide(sc->policy, &rq, r->pool, &v);
+    }
     if (why != MIGATE_PASS) {
         return refuse(r, sc, why, v.rule,
-                      apr_pstrcat(r->pool, "backend target ", url, NULL));
+                      apr_pstrcat(r->pool, "backend target ", full, NULL));
     }
-    return DECLINED;
+    return OK;
+}
+
+/*
+ * After mod_proxy's fixup r->filename holds the exact URL it will send
+ * to MI ("proxy:https://mi:8253/path?query"), whatever mapped it:
+ * ProxyPass with or without nocanon, ProxyPassMatch, mapping=,
+ * RewriteRule [P], MergeSlashes.  The first look at what MI will
+ * receive, before mod_proxy's handler reads a byte of the body; the
+ * balancer's member and SetHandler "proxy:..." are only known in the
+ * handler, where migate_route.c looks again at the URL of the
+ * connection.
+ */
+int migate_fixups(request_rec *r)
+{
+    migate_srv_conf *sc = migate_srv(r->server);
+    int status;
+
+    if (!migate_cfg_enabled(sc) || !r->proxyreq || !r->filename
+        || strncmp(r->filename, "proxy:", 6) != 0) {
+        return DECLINED;
+    }
+    status = migate_judge_route(r, r->filename + 6, 0);
+    return status == OK ? DECLINED : status;
 }
