@@ -288,10 +288,14 @@ static void note_ip_backend(backend_walk *w, const char *url)
                  migate_vhost_name(w->p, w->s), u.hostname);
 }
 
-/* where: the directive's "file:line", or NULL. */
+/* where: the directive's "file:line", or NULL.  A worker only defined
+ * (by <Proxy>, or inherited from the main server) is no target of its
+ * own when it is TLS: only what the server sends to needs mod_ssl. */
 static void check_target(backend_walk *w, const char *what, const char *url,
                          const char *where)
 {
+    int defined_only = !strcmp(what, "proxy worker");
+
     const char *key;
 
     /* "!" (ProxyPass /x !) and an empty name are no target. */
@@ -305,7 +309,7 @@ static void check_target(backend_walk *w, const char *what, const char *url,
     apr_hash_set(w->seen, key, APR_HASH_KEY_STRING, url);
     if (migate_url_is_tls(url)) {
         /* a balancer is judged by its members */
-        if (strncasecmp(url, "balancer:", 9)) {
+        if (strncasecmp(url, "balancer:", 9) && !defined_only) {
             if (!w->tls) {
                 w->tls = url;
             }
