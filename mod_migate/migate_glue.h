@@ -30,6 +30,9 @@ extern module AP_MODULE_DECLARE_DATA migate_module;
  * session was judged for under MiGateBackendTLS strict (migate_ssl.c). */
 #define MIGATE_NOTE_BACKEND_HOST "migate-backend-host"
 #define MIGATE_NOTE_JUDGED "migate-backend-judged-strict"
+/* r->notes: the backend URL the gate judged for r (fixups, then the
+ * proxy scheme hook looks again only at a different one). */
+#define MIGATE_NOTE_ROUTE_JUDGED "migate-route-judged"
 
 /* MiGateBackendTLS */
 #define MIGATE_TLS_OFF    0

@@ -464,22 +464,93 @@ static int judge_redirect(request_rec *r, const migate_srv_conf *sc)
     return OK;
 }
 
-int migate_judge_route(request_rec *r, const char *url, int whole)
+/*
+ * The target of a backend URL ("https://mi/path?q", also after
+ * "unix:/path|") as mod_proxy sends it: valid as sent (what [NE] can
+ * leave in it), canonical, and through the always-enforced checks; with
+ * whole set, through the whole policy.  MIGATE_PASS or the reason, *rule
+ * what decided.
+ */
+static migate_reason_e judge_target(request_rec *r, const migate_srv_conf *sc,
+                                    const char *url, int whole, int *rule)
 {
-    migate_srv_conf *sc = migate_srv(r->server);
     migate_request_t rq;
     migate_verdict_t v;
     migate_reason_e why;
-    const char *p, *full = url;
-    int tls_mode, status;
+    const char *p;
+
+    *rule = MIGATE_B_CANONICAL_PATH;
+    if (!strncasecmp(url, "unix:", 5) && (p = strchr(url, '|')) != NULL) {
+        url = p + 1;
+    }
+    p = strstr(url, "://");
+    if (!p) {
+        return MIGATE_R_ENCODING;
+    }
+    p += 3;
+    p += strcspn(p, "/?");
+    why = migate_sent_target_check(p, strlen(p));
+    if (why != MIGATE_PASS) {
+        return why;
+    }
+    split_target(*p == '/' ? p : apr_pstrcat(r->pool, "/", p, NULL),
+                 r->method, &rq);
+    why = migate_policy_check_sent(sc->policy, &rq, r->pool, &v);
+    if (why == MIGATE_PASS && whole) {
+        why = migate_policy_decide(sc->policy, &rq, r->pool, &v);
+    }
+    *rule = v.rule;
+    return why;
+}
+
+/*
+ * A subrequest that mod_proxy runs to MI (mod_include's "include
+ * virtual", say) is a request of its own that no client sent: judged by
+ * the whole policy on the URL it sends, and refused without touching
+ * the verdict of the request that made it (that one is judged on its
+ * own).  Lookups that never run (mod_dir, mod_negotiation, mod_rewrite's
+ * -U) reach no proxy handler and are not judged.
+ */
+static int judge_subrequest(request_rec *r, const migate_srv_conf *sc,
+                            const char *url)
+{
+    migate_reason_e why;
+    int rule;
+
+    if (migate_cfg_backend_tls(sc) == MIGATE_TLS_STRICT
+        && !migate_url_is_tls(url)) {
+        why = MIGATE_R_BACKEND_PLAIN;
+    }
+    else {
+        why = judge_target(r, sc, url, 1, &rule);
+    }
+    if (why == MIGATE_PASS) {
+        return OK;
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                  "MIGATE0054: subrequest to %s refused: %s",
+                  migate_log_escape(r->pool, url, strlen(url), 512),
+                  migate_reason_name(why));
+    return refusal_status(sc, why);
+}
+
+int migate_judge_route(request_rec *r, const char *url, int whole)
+{
+    migate_srv_conf *sc = migate_srv(r->server);
+    migate_reason_e why;
+    const char *p;
+    int tls_mode, status, rule;
 
     /* Judged once per request and URL: fixups and the scheme hook both
      * look at a ProxyPass request. */
-    p = apr_table_get(r->notes, "migate-route-judged");
+    p = apr_table_get(r->notes, MIGATE_NOTE_ROUTE_JUDGED);
     if (p && !strcmp(p, url)) {
         return OK;
     }
-    apr_table_setn(r->notes, "migate-route-judged", url);
+    apr_table_setn(r->notes, MIGATE_NOTE_ROUTE_JUDGED, url);
+    if (r->main) {
+        return judge_subrequest(r, sc, url);
+    }
     if (r->prev) {
         status = judge_redirect(r, sc);
         if (status != OK) {
@@ -497,32 +568,10 @@ int migate_judge_route(request_rec *r, const char *url, int whole)
                           MIGATE_B_BACKEND_PLAIN, url);
         }
     }
-    if (!strncasecmp(url, "unix:", 5) && (p = strchr(url, '|')) != NULL) {
-        url = p + 1;
-    }
-    p = strstr(url, "://");
-    if (!p) {
-        return refuse(r, sc, MIGATE_R_ENCODING, MIGATE_B_CANONICAL_PATH,
+    why = judge_target(r, sc, url, whole, &rule);
+    if (why != MIGATE_PASS) {
+        return refuse(r, sc, why, rule,
                       apr_pstrcat(r->pool, "backend target ", url, NULL));
-    }
-    p += 3;
-    p += strcspn(p, "/?");
-    /* The target as mod_proxy sends it: valid as sent (what [NE] can
-     * leave in it), canonical, and through the always-enforced checks. */
-    why = migate_sent_target_check(p, strlen(p));
-    if (why != MIGATE_PASS) {
-        return refuse(r, sc, why, MIGATE_B_CANONICAL_PATH,
-                      apr_pstrcat(r->pool, "backend target ", full, NULL));
-    }
-    split_target(*p == '/' ? p : apr_pstrcat(r->pool, "/", p, NULL),
-                 r->method, &rq);
-    why = migate_policy_check_sent(sc->policy, &rq, r->pool, &v);
-    if (why == MIGATE_PASS && whole) {
-        why = migate_policy_decide(sc->policy, &rq, r->pool, &v);
-    }
-    if (why != MIGATE_PASS) {
-        return refuse(r, sc, why, v.rule,
-                      apr_pstrcat(r->pool, "backend target ", full, NULL));
     }
     return OK;
 }
@@ -542,7 +591,9 @@ int migate_fixups(request_rec *r)
     migate_srv_conf *sc = migate_srv(r->server);
     int status;
 
-    if (!migate_cfg_enabled(sc) || !r->proxyreq || !r->filename
+    /* A subrequest is judged when it runs (migate_route.c), not when
+     * it is only looked up. */
+    if (!migate_cfg_enabled(sc) || !r->proxyreq || !r->filename || r->main
         || strncmp(r->filename, "proxy:", 6) != 0) {
         return DECLINED;
     }

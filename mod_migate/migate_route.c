@@ -55,7 +55,9 @@
  * connects and shakes hands inside it, on the same thread.  Set by the
  * scheme hook, cleared with the request's pool. */
 static __thread request_rec *current;
-/* The backend connection this thread's request made, or NULL. */
+/* The backend connection mod_proxy made for this thread's request (its
+ * handshake, below the MIGATE_BACKEND filter, is judged for it), or
+ * NULL. */
 static __thread conn_rec *current_backend;
 
 ap_filter_rec_t *migate_backend_filter;
@@ -63,11 +65,6 @@ ap_filter_rec_t *migate_backend_filter;
 request_rec *migate_route_request(void)
 {
     return current;
-}
-
-conn_rec *migate_route_backend(void)
-{
-    return current ? current_backend : NULL;
 }
 
 const char *migate_route_host(const request_rec *r)
@@ -82,6 +79,15 @@ static apr_status_t forget_current(void *r)
         current_backend = NULL;
     }
     return APR_SUCCESS;
+}
+
+/* mod_proxy's handler is done with r (its request_status hook): the
+ * thread's request is forgotten there, on the thread that set it (the
+ * pool cleanup may run on another one once the response is written
+ * asynchronously). */
+void migate_route_done(request_rec *r)
+{
+    forget_current(r);
 }
 
 /* The host of the URL mod_proxy connects to: the backend the operator
@@ -137,7 +143,7 @@ int migate_route_scheme(request_rec *r, proxy_worker *worker,
      * client's path onto it, so the whole policy judges what is sent. */
     status = migate_judge_route(r, url,
                                 !apr_table_get(r->notes,
-                                               "migate-route-judged")
+                                               MIGATE_NOTE_ROUTE_JUDGED)
                                 && r->handler
                                 && !strncmp(r->handler, "proxy:", 6));
     return status == OK ? DECLINED : status;

@@ -53,8 +53,11 @@
 
 /* Set on a backend connection whose session the gate refused. */
 #define NOTE_REFUSED "migate-backend-tls-refused"
-/* What mod_ssl's own checks would object to in a finished handshake,
- * or why it failed: the cause a 500 of mod_proxy's is given. */
+/* r->notes of the request a backend handshake serves: what mod_ssl's
+ * own checks would object to in the finished handshake, or why its
+ * verification failed; the cause a 500 of mod_proxy's is given.  On the
+ * request, not on the backend connection: mod_proxy frees a failed
+ * connection before its request_status hook runs. */
 #define NOTE_CAUSE "migate-backend-tls-cause"
 /* mod_proxy's note of the TLS host name (SNI and mod_ssl's name check),
  * proxy_connection_create in proxy_util.c. */
@@ -193,6 +196,15 @@ static int migate_verify(int ok, X509_STORE_CTX *store)
  * mod_proxy answers 500; noted here so that the request gets its 502
  * and a backend-tls line naming the cause.
  */
+static void note_cause(conn_rec *c, const char *why)
+{
+    request_rec *r = backend_request(c);
+
+    if (r) {
+        apr_table_setn(r->notes, NOTE_CAUSE, apr_pstrdup(r->pool, why));
+    }
+}
+
 static void note_modssl_cause(conn_rec *c, const SSL *ssl)
 {
     X509 *leaf = SSL_get_peer_certificate(ssl);
@@ -214,7 +226,7 @@ static void note_modssl_cause(conn_rec *c, const SSL *ssl)
     }
     X509_free(leaf);
     if (why) {
-        apr_table_setn(c->notes, NOTE_CAUSE, why);
+        note_cause(c, why);
     }
 }
 
@@ -271,11 +283,10 @@ static void migate_info(const SSL *ssl, int where, int ret)
         default:
             verify = SSL_get_verify_result(ssl);
             if (verify != X509_V_OK) {
-                apr_table_setn(c->notes, NOTE_CAUSE,
-                               apr_pstrcat(c->pool, "certificate verify "
-                                           "failed: ",
-                                           X509_verify_cert_error_string(
-                                               verify), NULL));
+                note_cause(c, apr_pstrcat(c->pool, "certificate verify "
+                                          "failed: ",
+                                          X509_verify_cert_error_string(
+                                              verify), NULL));
             }
             return;
         }
@@ -410,8 +421,15 @@ int migate_ssl_proxy_post_handshake(conn_rec *c, SSL *ssl)
 {
     migate_srv_conf *sc = migate_srv(backend_server(c));
     int mode = migate_cfg_backend_tls(sc);
+    request_rec *r = backend_request(c);
     const char *host, *why;
     char buf[256];
+
+    /* mod_ssl runs this hook only once its own checks passed: nothing of
+     * theirs failed the handshake. */
+    if (r) {
+        apr_table_unset(r->notes, NOTE_CAUSE);
+    }
 
     if (!migate_cfg_enabled(sc) || mode == MIGATE_TLS_OFF) {
         return DECLINED;
@@ -444,29 +462,26 @@ int migate_ssl_proxy_post_handshake(conn_rec *c, SSL *ssl)
 /*
  * mod_proxy answers every failed backend handshake with 500 (it cannot
  * tell a broken gateway from a refused one).  When the gate refused the
- * session toward MI, or mod_ssl's own checks ended the handshake
- * (mod_proxy's backend connection then says SSL_connect_rv "err"), the
+ * session toward MI, or mod_ssl's own checks ended the handshake (a
+ * cause was noted and mod_ssl never reached proxy_post_handshake), the
  * answer is the gateway's fault: 502, with the cause in the request's
  * backend-tls line.
  */
 int migate_ssl_request_status(int *status, request_rec *r)
 {
     const migate_verdict_rec *v;
-    conn_rec *backend = migate_route_backend();
-    const char *cause, *rv;
+    const char *cause;
 
+    migate_route_done(r);
     if (*status != HTTP_INTERNAL_SERVER_ERROR
         || !migate_cfg_enabled(migate_srv(r->server))) {
         return DECLINED;
     }
     v = migate_verdict(r);
-    if ((v->reason == MIGATE_PASS || v->reported) && backend
-        && (rv = apr_table_get(backend->notes, "SSL_connect_rv")) != NULL
-        && !strcmp(rv, "err")
-        && (cause = apr_table_get(backend->notes, NOTE_CAUSE)) != NULL) {
+    if ((v->reason == MIGATE_PASS || v->reported)
+        && (cause = apr_table_get(r->notes, NOTE_CAUSE)) != NULL) {
         migate_verdict_refuse(r, MIGATE_R_BACKEND_TLS, 0,
-                              MIGATE_B_BACKEND_TLS,
-                              apr_pstrdup(r->pool, cause));
+                              MIGATE_B_BACKEND_TLS, cause);
     }
     if (v->reason == MIGATE_R_BACKEND_TLS && !v->reported) {
         *status = HTTP_BAD_GATEWAY;

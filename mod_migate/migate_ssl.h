@@ -47,10 +47,10 @@ apr_status_t migate_route_backend_filter(ap_filter_t *f,
                                          apr_bucket_brigade *bb);
 extern ap_filter_rec_t *migate_backend_filter;
 /* The gated request whose proxy handler runs on this thread, or NULL;
- * the backend connection it made, or NULL; the backend host it
- * connects to (the configured one), or NULL. */
+ * forget it (mod_proxy's request_status: its handler is done); the
+ * backend host it connects to (the configured one), or NULL. */
 request_rec *migate_route_request(void);
-conn_rec *migate_route_backend(void);
+void migate_route_done(request_rec *r);
 const char *migate_route_host(const request_rec *r);
 
 #endif /* MIGATE_SSL_H */

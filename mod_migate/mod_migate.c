@@ -82,8 +82,9 @@ static void migate_register_hooks(apr_pool_t *p)
      * subrequests, ahead of mod_unique_id. */
     ap_hook_generate_log_id(migate_generate_log_id, NULL, NULL,
                             APR_HOOK_FIRST);
-    /* After mod_proxy's fixup has written the backend URL: the last look
-     * at what MI will receive. */
+    /* After mod_proxy's fixup has written the backend URL: the first
+     * look at what MI will receive, before its handler reads the body
+     * (the scheme hook below looks at the connection's URL). */
     ap_hook_fixups(migate_fixups, after_proxy, NULL, APR_HOOK_LAST);
     /* Close each request's verdict before the access log is written:
      * its one "blocked" line and its one count, whichever phase refused
