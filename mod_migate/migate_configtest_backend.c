@@ -455,18 +455,30 @@ static int policy_rank(server_rec *s)
          : migate_cfg_backend_tls(sc) == MIGATE_TLS_AUDIT ? 1 : 0;
 }
 
-/* Whether server s sends requests to worker w: a ProxyPass target or a
- * balancer of its own names it. */
-static int server_uses(const proxy_server_conf *conf, const proxy_worker *w)
+/* Whether server s sends requests to worker w: one of its ProxyPass or
+ * RewriteRule [P] targets starts with the worker's name (mod_proxy
+ * finds a worker by the longest such name, ap_proxy_get_worker). */
+static int server_uses(apr_pool_t *p, server_rec *s,
+                       const proxy_server_conf *conf, const proxy_worker *w)
 {
     const char *name = worker_name(w);
     size_t n = name ? strlen(name) : 0;
+    apr_array_header_t *rules;
     int i;
 
     for (i = 0; n && conf->aliases && i < conf->aliases->nelts; i++) {
         const char *real = APR_ARRAY_IDX(conf->aliases, i,
                                          struct proxy_alias).real;
         if (!strncasecmp(real, name, n)) {
+            return 1;
+        }
+    }
+    rules = n ? request_directives(p, s, "RewriteRule", 0) : NULL;
+    for (i = 0; rules && i < rules->nelts; i++) {
+        const char *url = rewrite_proxy_target(
+                              p, APR_ARRAY_IDX(rules, i,
+                                               const ap_directive_t *));
+        if (url && !strncasecmp(url, name, n)) {
             return 1;
         }
     }
@@ -497,7 +509,7 @@ static void warn_shared_workers(apr_pool_t *p, server_rec *main_s,
         }
         for (i = 0; conf->workers && i < conf->workers->nelts; i++) {
             proxy_worker *w = &APR_ARRAY_IDX(conf->workers, i, proxy_worker);
-            if (!w->s || !server_uses(conf, w)
+            if (!w->s || !server_uses(p, s, conf, w)
                 || apr_hash_get(users, &w->s, sizeof(w->s))) {
                 continue;
             }
@@ -515,7 +527,7 @@ static void warn_shared_workers(apr_pool_t *p, server_rec *main_s,
                 for (k = 0; oc->workers && k < oc->workers->nelts; k++) {
                     proxy_worker *ow = &APR_ARRAY_IDX(oc->workers, k,
                                                       proxy_worker);
-                    if (ow->s != w->s || !server_uses(oc, ow)) {
+                    if (ow->s != w->s || !server_uses(p, o, oc, ow)) {
                         continue;
                     }
                     ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_WARNING,

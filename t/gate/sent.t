@@ -30,7 +30,8 @@ my @pieces = (';', ';x=1', '', '.', '..', '%2e', '%2E%2e', '.%2e', '%2e.',
               '%5c', 'a;b', 'x', 'internal', 'admin', 'ADMIN', 'api', 'API',
               '%61pi', 'healthcare', 'services', 'SERVICES', 'servicesX',
               'StockQuoteProxy', 'StockQuoteProxy.Ep', 'management',
-              'Management', '%6danagement');
+              'Management', '%6danagement', 'a%22b', '%7C', '%3Cx%3E',
+              'caf%C3%A9', '%7B%7D', '%5E%60');
 my @plain = ('x', 'doctors', 'api', 'healthcare', '%61pi', 'a;b', 'op');
 my @starts = ('', 'api', 'healthcare', 'services/StockQuoteProxy',
               'api/admin');
@@ -148,7 +149,10 @@ for my $l (@mi) {
     my ($target) = $l->{request} =~ m{^\S+ (\S+) HTTP/};
     $target //= '';
     my ($path) = split /\?/, $target, 2;
-    my $why = not_canonical($path) // refused_by_policy($target)
+    # (MI's access log shows a raw '"' or '\' escaped with a '\'.)
+    my $why = ($target =~ /[ "<>|\\^`{}\x80-\xff]/
+               ? 'not a valid request-target' : undef)
+        // not_canonical($path) // refused_by_policy($target)
         // ($target =~ /errorpage/ ? 'error page of a refused request'
                                     : undef);
     if ($why) {
