@@ -1,7 +1,10 @@
 /*
  * migate_ssl.h - mod_ssl's optional hooks, as httpd 2.4's
- * mod_ssl_openssl.h declares them (Debian does not ship that header), and
- * the functions of migate_ssl.c that mod_migate.c registers on them.
+ * mod_ssl_openssl.h declares them (older Debian releases do not ship that
+ * header), the functions of migate_ssl.c that mod_migate.c registers on
+ * them, and those of migate_route.c (mod_proxy's side of the backend
+ * connection), which migate_ssl.c asks for the request a connection
+ * serves.
  */
 #ifndef MIGATE_SSL_H
 #define MIGATE_SSL_H
