@@ -387,12 +387,31 @@ static void check_rewrites(backend_walk *w)
 }
 
 /* Whether a local URL path is proxied by one of the server's ProxyPass
- * rules (the first that matches decides, "!" excludes); the rule's
- * target, or NULL. */
-static const char *proxied_by(const proxy_server_conf *conf,
+ * rules: a <Location> with a ProxyPass of its own that covers the path
+ * (its dir config wins), else the first server-level one that matches
+ * ("!" excludes).  The rule's target, or NULL. */
+static const char *proxied_by(server_rec *s, module *proxy,
+                              const proxy_server_conf *conf,
                               const char *path)
 {
+    core_server_config *core = ap_get_core_module_config(s->module_config);
+    const char *to = NULL;
     int i;
+
+    for (i = 0; core && core->sec_url && i < core->sec_url->nelts; i++) {
+        ap_conf_vector_t *sec = APR_ARRAY_IDX(core->sec_url, i,
+                                              ap_conf_vector_t *);
+        core_dir_config *cd = ap_get_core_module_config(sec);
+        proxy_dir_conf *dc = ap_get_module_config(sec, proxy);
+        size_t n = cd && cd->d ? strlen(cd->d) : 0;
+
+        if (dc && dc->alias && n && !cd->r && !strncmp(path, cd->d, n)) {
+            to = strcmp(dc->alias->real, "!") ? dc->alias->real : NULL;
+        }
+    }
+    if (to) {
+        return to;
+    }
 
     for (i = 0; conf->aliases && i < conf->aliases->nelts; i++) {
         const struct proxy_alias *a = &APR_ARRAY_IDX(conf->aliases, i,
@@ -416,6 +435,7 @@ static const char *proxied_by(const proxy_server_conf *conf,
  * so that the operator serves the page locally.
  */
 static void warn_error_documents(apr_pool_t *p, server_rec *s,
+                                 module *proxy,
                                  const proxy_server_conf *conf)
 {
     apr_array_header_t *docs = request_directives(p, s, "ErrorDocument", 1);
@@ -429,7 +449,7 @@ static void warn_error_documents(apr_pool_t *p, server_rec *s,
         char *doc = ap_getword_conf(p, &args);
         const char *to;
 
-        if (*doc != '/' || (to = proxied_by(conf, doc)) == NULL) {
+        if (*doc != '/' || (to = proxied_by(s, proxy, conf, doc)) == NULL) {
             continue;
         }
         ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_WARNING, 0, NULL,
@@ -579,7 +599,7 @@ int migate_check_backends(apr_pool_t *pconf, apr_pool_t *plog,
         if (conf == NULL) {
             continue;
         }
-        warn_error_documents(ptemp, s, conf);
+        warn_error_documents(ptemp, s, proxy, conf);
         if (migate_cfg_backend_tls(sc) != MIGATE_TLS_STRICT) {
             continue;
         }

@@ -110,6 +110,13 @@ C
     ProxyPass /local/ !
     ProxyPass / https://mi.example:8253/
 C
+    ['an ErrorDocument under a <Location> ProxyPass is named', <<'C', 0, [qr{MIGATE0050: ErrorDocument 403 /errors/denied\.html at \S+:\d+ in gate\.example:29999 .*would be proxied to MI \(https://mi\.example:8253/errors/\)}]],
+    SSLProxyEngine on
+    ErrorDocument 403 /errors/denied.html
+    <Location /errors/>
+        ProxyPass https://mi.example:8253/errors/
+    </Location>
+C
     ['an IP-literal backend: what the gate checks', <<'C', 0, [qr{MIGATE0052: https://127\.0\.0\.1:8253/api in gate\.example:29999 .*iPAddress SAN 127\.0\.0\.1}]],
     SSLProxyEngine on
     ProxyPass /api https://127.0.0.1:8253/api
