@@ -52,16 +52,11 @@ Listen 127.0.0.1:$port
 </VirtualHost>
 CONF
 
+# The status of one request, 0 while the edge does not listen yet.
 sub get {
     my $path = shift;
-    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
-                                  Proto => 'tcp', Timeout => 10)
-        or return 0;
-    print $s "GET $path HTTP/1.1\r\nHost: localhost\r\n"
-        . "Connection: close\r\n\r\n";
-    my $l = <$s> // '';
-    close $s;
-    return $l =~ m{^HTTP/1\.\d (\d{3})} ? $1 : 0;
+    my $r = eval { req('routes_order', 'GET', $path) };
+    return $r ? $r->{status} : 0;
 }
 
 # The "blocked reason=backend-plain" lines of the own edge so far.
