@@ -4,11 +4,12 @@
 # SetHandler "proxy:...", mod_rewrite's [NE], a balancer member added at
 # run time through balancer-manager, a worker whose pool an ungated vhost
 # shares, the backend's host name under ProxyPreserveHost On and as an IP
-# literal, mod_ssl's own checks.  The stand-in MIs are recorders (TLS and
-# plain) that write every byte they read: after the refused requests of
-# a route, a request that is allowed through the same route is waited
-# for in the recorder's bytes (the positive signal), and then none of the
-# refused requests' marks may be there.
+# literal, mod_ssl's own checks (name, verification, expiry).  The
+# stand-in MIs are recorders (TLS and plain) that write every byte they
+# read: after the refused requests of a route, a request that is allowed
+# through the same route is waited for in the recorder's bytes (the
+# positive signal), and then none of the refused requests' marks may be
+# there.
 use strict;
 use warnings FATAL => 'all';
 
@@ -20,7 +21,7 @@ use MiGate::Test;
 use FaultBackend;
 use File::Temp qw(tempdir);
 
-plan tests => 47;
+plan tests => 49;
 
 my $pki = Apache::Test::vars('top_dir') . '/build/pki';
 my $dir = tempdir('migate-routes.XXXXXX', TMPDIR => 1, CLEANUP => 1);
@@ -30,7 +31,8 @@ my $BOUND = 60;         # seconds, for any one wait
 my %rec = (tls => ['routes_tls_be', 'mi'],
            plain => ['routes_plain_be', undef],
            untrusted => ['routes_untrusted_be', 'untrusted'],
-           wronghost => ['routes_wronghost_be', 'wronghost']);
+           wronghost => ['routes_wronghost_be', 'wronghost'],
+           expired => ['routes_expired_be', 'expired']);
 for my $name (sort keys %rec) {
     my ($vh, $cert) = @{ $rec{$name} };
     FaultBackend::start(port => port($vh), mode => 'record', name => $name,
@@ -286,5 +288,12 @@ sub from_mi { $_[0]->{body} =~ /^\{"mi":"/ }
             'SSLProxyCheckPeerName');
     refused('routes_modssl', get('/api/verify/x?t=M2'), 502, 'backend-tls',
             qr{detail="certificate verify failed: }, 'SSLProxyVerify');
-    ok(bytes_of('wronghost') !~ /t=M1/ && bytes_of('untrusted') !~ /t=M2/);
+    refused('routes_expire_audit', get('/api/x?t=M3'), 502, 'backend-tls',
+            qr{detail="certificate expired or not yet valid \(SSLProxyCheckPeerExpire\)"},
+            'SSLProxyCheckPeerExpire');
+    refused('routes_expire_strict', get('/api/x?t=M4'), 502, 'backend-tls',
+            qr{detail="certificate verify failed: certificate has expired"},
+            'strict: an expired certificate');
+    ok(bytes_of('wronghost') !~ /t=M1/ && bytes_of('untrusted') !~ /t=M2/
+       && bytes_of('expired') !~ /t=M[34]/);
 }
