@@ -288,6 +288,34 @@ static void note_ip_backend(backend_walk *w, const char *url)
                  migate_vhost_name(w->p, w->s), u.hostname);
 }
 
+/* In audit mod_ssl keeps its own name check, which reads DNS names and
+ * the CN only (modssl_X509_match_name): an IP-literal ProxyPass target
+ * fails every handshake unless SSLProxyCheckPeerName is off. */
+static void note_ip_backends_audit(apr_pool_t *p, server_rec *s,
+                                   const proxy_server_conf *conf)
+{
+    int i;
+
+    for (i = 0; conf->aliases && i < conf->aliases->nelts; i++) {
+        const char *real = APR_ARRAY_IDX(conf->aliases, i,
+                                         struct proxy_alias).real;
+        apr_uri_t u;
+
+        if (!migate_url_is_tls(real) || !strncasecmp(real, "balancer:", 9)
+            || apr_uri_parse(p, real, &u) != APR_SUCCESS || !u.hostname
+            || !is_ip_literal(u.hostname)) {
+            continue;
+        }
+        ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_NOTICE, 0, NULL,
+                     "MIGATE0052: %s in %s is an IP address: under "
+                     "MiGateBackendTLS audit mod_ssl's SSLProxyCheckPeerName "
+                     "checks it, and cannot match an iPAddress SAN; each "
+                     "request is a 502 backend-tls unless it is off "
+                     "(MiGateBackendTLS strict checks IP SANs itself)",
+                     real, migate_vhost_name(p, s));
+    }
+}
+
 /* where: the directive's "file:line", or NULL.  A worker only defined
  * (by <Proxy>, or inherited from the main server) is no target of its
  * own when it is TLS: only what the server sends to needs mod_ssl. */
@@ -600,6 +628,9 @@ int migate_check_backends(apr_pool_t *pconf, apr_pool_t *plog,
             continue;
         }
         warn_error_documents(ptemp, s, proxy, conf);
+        if (migate_cfg_backend_tls(sc) == MIGATE_TLS_AUDIT) {
+            note_ip_backends_audit(ptemp, s, conf);
+        }
         if (migate_cfg_backend_tls(sc) != MIGATE_TLS_STRICT) {
             continue;
         }

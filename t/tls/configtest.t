@@ -121,6 +121,11 @@ C
     SSLProxyEngine on
     ProxyPass /api https://127.0.0.1:8253/api
 C
+    ['an IP-literal backend in audit: mod_ssl\'s check', <<'C', 0, [qr{MIGATE0052: https://127\.0\.0\.1:8253/api in gate\.example:29999 .*under MiGateBackendTLS audit mod_ssl's SSLProxyCheckPeerName}]],
+    MiGateBackendTLS audit
+    SSLProxyEngine on
+    ProxyPass /api https://127.0.0.1:8253/api
+C
     ['a worker shared with an ungated vhost', <<'C', 0, [qr{MIGATE0051: proxy worker https://mi\.example:8253/ is shared by gate\.example:29999 .* and other\.example:29999 .*no backend TLS policy}], "SSLProxyEngine on\n<Proxy https://mi.example:8253/>\n    ProxySet ttl=5\n</Proxy>\n<VirtualHost 127.0.0.1:29999>\n    ServerName other.example\n    ProxyPass /x https://mi.example:8253/\n</VirtualHost>\n"],
     ProxyPass /api https://mi.example:8253/
 C
