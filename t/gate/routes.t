@@ -21,7 +21,7 @@ use MiGate::Test;
 use FaultBackend;
 use File::Temp qw(tempdir);
 
-plan tests => 49;
+plan tests => 52;
 
 my $pki = Apache::Test::vars('top_dir') . '/build/pki';
 my $dir = tempdir('migate-routes.XXXXXX', TMPDIR => 1, CLEANUP => 1);
@@ -150,6 +150,23 @@ sub from_mi { $_[0]->{body} =~ /^\{"mi":"/ }
     raw_req('routes_errdoc_allowed', get('/api/ok?t=F3'));
     nothing_unjudged('tls', '/api/ok?t=F3', 'allowed ErrorDocument',
                      '/errors/denied.html');
+}
+
+# --- mod_rewrite in directory context ---------------------------------
+{
+    refused('routes_dirrewrite', get('/local/secret?t=D1'), 403, 'hard-deny',
+            qr{detail="internal redirect to /management/secret},
+            'directory rewrite to /management');
+    my $body = 'D2BODY';
+    my $r = raw_req('routes_dirrewrite',
+                    "POST /local/landing?t=D2 HTTP/1.1\r\nHost: localhost\r\n"
+                    . "Content-Length: 6\r\nConnection: close\r\n\r\n$body");
+    my $id = $r->{headers}{'x-request-id'} // '';
+    ok($r->{status} == 200 && from_mi($r)
+       && $r->{body} =~ m{"target":"/api/landing})
+        or print STDERR "# D2: $r->{status} $r->{body}\n";
+    nothing_unjudged('tls', "activityid: $id", 'directory rewrite',
+                     't=D1', '/management', 'D2BODY');
 }
 
 # --- SetHandler "proxy:..." -----------------------------------------
