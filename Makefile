@@ -22,7 +22,8 @@ CORE_SRC := $(SRC)/migate_core.c $(SRC)/migate_path.c $(SRC)/migate_rules.c \
             $(SRC)/migate_uuid.c $(SRC)/migate_hdr.c $(SRC)/migate_tls.c
 # The glue: httpd hooks, configuration, logging.
 GLUE_SRC := $(SRC)/mod_migate.c $(SRC)/migate_config.c \
-            $(SRC)/migate_configtest.c \
+            $(SRC)/migate_configtest.c $(SRC)/migate_configtest_backend.c \
+            $(SRC)/migate_route.c \
             $(SRC)/migate_request.c $(SRC)/migate_outcome.c \
             $(SRC)/migate_protocol.c \
             $(SRC)/migate_ssl.c $(SRC)/migate_status.c

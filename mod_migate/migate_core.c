@@ -131,31 +131,65 @@ int migate_methods_admit(migate_methods_t set, const char *method,
     return (set & ((migate_methods_t)1 << idx)) != 0;
 }
 
-int migate_url_is_tls(const char *url)
+/* The schemes mod_proxy and its modules speak, TLS or not, with the
+ * port each assumes when a URL gives none.  The one list of plain
+ * schemes: the configuration test and the run-time checks read it. */
+static const struct {
+    const char *scheme;         /* with "://"                          */
+    migate_url_kind_e kind;
+    unsigned port;
+} schemes[] = {
+    { "https://", MIGATE_URL_TLS, 443 }, { "wss://", MIGATE_URL_TLS, 443 },
+    { "h2://", MIGATE_URL_TLS, 443 }, { "balancer://", MIGATE_URL_TLS, 0 },
+    { "http://", MIGATE_URL_PLAIN, 80 }, { "ws://", MIGATE_URL_PLAIN, 80 },
+    { "h2c://", MIGATE_URL_PLAIN, 80 }, { "ajp://", MIGATE_URL_PLAIN, 8009 },
+    { "fcgi://", MIGATE_URL_PLAIN, 8000 },
+    { "scgi://", MIGATE_URL_PLAIN, 4000 },
+    { "uwsgi://", MIGATE_URL_PLAIN, 3031 },
+    { "ftp://", MIGATE_URL_PLAIN, 21 },
+};
+#define N_SCHEMES (sizeof(schemes) / sizeof(schemes[0]))
+
+/* The table row of url's scheme (after "unix:/path|"), or -1. */
+static int scheme_row(const char *url)
 {
-    static const struct {
-        const char *scheme;     /* with "://"                          */
-        int tls;
-    } schemes[] = {
-        { "https://", 1 }, { "wss://", 1 }, { "h2://", 1 },
-        { "balancer://", 1 },
-        { "http://", 0 }, { "ws://", 0 }, { "h2c://", 0 }, { "ajp://", 0 },
-        { "fcgi://", 0 }, { "scgi://", 0 }, { "uwsgi://", 0 },
-        { "ftp://", 0 },
-    };
     const char *bar;
     size_t i;
 
     if (url == NULL) {
-        return 0;
+        return -1;
     }
     if (!strncasecmp(url, "unix:", 5) && (bar = strchr(url, '|')) != NULL) {
         url = bar + 1;
     }
-    for (i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
+    for (i = 0; i < N_SCHEMES; i++) {
         if (!strncasecmp(url, schemes[i].scheme, strlen(schemes[i].scheme))) {
-            return schemes[i].tls;
+            return (int)i;
         }
     }
-    return 0;
+    return -1;
+}
+
+migate_url_kind_e migate_url_kind(const char *url)
+{
+    int i = scheme_row(url);
+
+    if (i < 0) {
+        /* "unix:/path" without "|scheme://" is no URL mod_proxy sends */
+        return url && !strncasecmp(url, "unix:", 5) ? MIGATE_URL_PLAIN
+                                                     : MIGATE_URL_UNKNOWN;
+    }
+    return schemes[i].kind;
+}
+
+int migate_url_is_tls(const char *url)
+{
+    return migate_url_kind(url) == MIGATE_URL_TLS;
+}
+
+unsigned migate_url_default_port(const char *url)
+{
+    int i = scheme_row(url);
+
+    return i < 0 ? 0 : schemes[i].port;
 }

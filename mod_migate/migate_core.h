@@ -79,4 +79,17 @@ int migate_methods_admit(migate_methods_t set, const char *method,
  */
 int migate_url_is_tls(const char *url);
 
+/* The same table, three ways: TLS, one of mod_proxy's plain schemes
+ * (also "unix:/path" and "unix:/path|http://..."), or unknown. */
+typedef enum {
+    MIGATE_URL_UNKNOWN = 0,
+    MIGATE_URL_PLAIN,
+    MIGATE_URL_TLS
+} migate_url_kind_e;
+migate_url_kind_e migate_url_kind(const char *url);
+
+/* The port mod_proxy assumes for url's scheme when it names none, or 0
+ * (balancer://, unknown schemes). */
+unsigned migate_url_default_port(const char *url);
+
 #endif /* MIGATE_CORE_H */

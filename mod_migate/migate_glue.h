@@ -26,6 +26,15 @@ extern module AP_MODULE_DECLARE_DATA migate_module;
 
 #define MIGATE_UNSET (-1)
 
+/* r->notes: the host of the backend URL a gated request connects to
+ * (migate_route.c); c->notes of a backend connection: the host its
+ * session was judged for under MiGateBackendTLS strict (migate_ssl.c). */
+#define MIGATE_NOTE_BACKEND_HOST "migate-backend-host"
+#define MIGATE_NOTE_JUDGED "migate-backend-judged-strict"
+/* r->notes: the backend URL the gate judged for r (fixups, then the
+ * proxy scheme hook looks again only at a different one). */
+#define MIGATE_NOTE_ROUTE_JUDGED "migate-route-judged"
+
 /* MiGateBackendTLS: its words are in one table (migate_config.c). */
 typedef enum {
     MIGATE_TLS_OFF = 0,
@@ -192,6 +201,13 @@ void migate_error_response(request_rec *r);
 int migate_generate_log_id(const conn_rec *c, const request_rec *r,
                            const char **id);
 int migate_fixups(request_rec *r);
+/* Judge the URL mod_proxy will connect to for r ("https://mi/path?q",
+ * no "proxy:"): TLS scheme, a valid and canonical target, the
+ * always-enforced checks on it (with whole set, the whole policy: no
+ * mapping of the operator's ties the client's path to it); an internal
+ * redirect's own path.  OK or the refusal's status (the refusal
+ * recorded in r's verdict). */
+int migate_judge_route(request_rec *r, const char *url, int whole);
 int migate_log_transaction(request_rec *r);
 
 /* migate_ssl.c: the backend TLS policy (its mod_ssl hooks are declared

@@ -85,11 +85,15 @@ enum { U8_OK = 0, U8_BAD = 1, U8_CTRL = 2 };
 
 /* Code points that can forge or disguise a log line once decoded: the
  * C1 controls (U+0085 NEL among them), LINE and PARAGRAPH SEPARATOR,
- * where some log viewers break lines, and the bidirectional controls
- * (U+202A-U+202E, U+2066-U+2069), which reorder what a reader sees. */
+ * where some log viewers break lines, the bidirectional controls
+ * (U+202A-U+202E, U+2066-U+2069), which reorder what a reader sees, and
+ * the bidi marks (U+200E LRM, U+200F RLM, U+061C ALM), which move a
+ * neutral character such as '/' or '"' to the other side of its
+ * neighbours on screen. */
 static int cp_is_ctrl(uint32_t cp)
 {
     return (cp >= 0x80 && cp <= 0x9f)
+        || cp == 0x061c || cp == 0x200e || cp == 0x200f
         || (cp >= 0x2028 && cp <= 0x202e)
         || (cp >= 0x2066 && cp <= 0x2069);
 }
@@ -480,6 +484,34 @@ migate_reason_e migate_sent_path_check(const char *path, size_t path_len)
             break;
         }
         i = e + 1;
+    }
+    return MIGATE_PASS;
+}
+
+/* The bytes a request-target may not hold raw (RFC 3986 section 2,
+ * RFC 9112 section 3.2): mod_proxy sends the target as it stands, so
+ * a raw '"', '|' or '<' that mod_rewrite's [NE] left in it would reach
+ * MI's request line and its logs ('|' separates the fields of MI's
+ * correlation log).  '%' is not here: its escapes are the path and
+ * query checks' to judge. */
+static const unsigned char target_bad[256] = {
+    [' '] = 1, ['"'] = 1, ['<'] = 1, ['>'] = 1, ['|'] = 1, ['\\'] = 1,
+    ['^'] = 1, ['`'] = 1, ['{'] = 1, ['}'] = 1,
+};
+
+migate_reason_e migate_sent_target_check(const char *target,
+                                         size_t target_len)
+{
+    const unsigned char *t = (const unsigned char *)target;
+    size_t i;
+
+    for (i = 0; t && i < target_len; i++) {
+        if (t[i] < 0x20 || t[i] == 0x7f) {
+            return MIGATE_R_CONTROL_CHAR;
+        }
+        if (t[i] > 0x7f || target_bad[t[i]]) {
+            return MIGATE_R_ENCODING;
+        }
     }
     return MIGATE_PASS;
 }

@@ -75,6 +75,16 @@ migate_reason_e migate_canon(const char *path, size_t path_len,
 migate_reason_e migate_sent_path_check(const char *path, size_t path_len);
 
 /*
+ * Whether a request-target about to be sent to MI (path and query, as
+ * they will be sent) is valid as sent: MIGATE_R_ENCODING for a raw
+ * space, '"', '<', '>', '|', '\', '^', '`', '{', '}' or a byte above
+ * 0x7F (what mod_rewrite's [NE] can leave in it), MIGATE_R_CONTROL_CHAR
+ * for a raw control character, else MIGATE_PASS.
+ */
+migate_reason_e migate_sent_target_check(const char *target,
+                                         size_t target_len);
+
+/*
  * Decode a raw query once into out (query_len + 1 bytes), for matching
  * names of metadata parameters and "/services/" in the query.  Only valid
  * on a query that migate_canon() accepted (an invalid escape is copied as

@@ -17,6 +17,7 @@
 
 #include "migate_glue.h"
 #include "migate_uuid.h"
+#include "migate_path.h"
 
 /* ------------------------------------------------------------------ */
 /* Request ids                                                        */
@@ -455,15 +456,16 @@ void migate_error_response(request_rec *r)
  * not the client, made it: a "//" in the path sent to MI that the
  * client's path does not have (a ProxyPass whose path and URL disagree
  * on the trailing "/", which the configuration test warns about). */
-static const char *mapping_made(const request_rec *r,
-                                const migate_request_t *sent)
+static const char *mapping_made(const request_rec *r, const char *url)
 {
     const char *raw = r->unparsed_uri ? r->unparsed_uri : "";
-    size_t raw_path = strcspn(raw, "?");
-    const char *dd = strstr(apr_pstrmemdup(r->pool, sent->path,
-                                           sent->path_len), "//");
+    const char *path = strstr(url, "://");
 
-    if (!dd || strstr(apr_pstrmemdup(r->pool, raw, raw_path), "//")) {
+    /* The sent path starts after the URL's authority. */
+    path = path ? strchr(path + 3, '/') : NULL;
+    if (!path || !strstr(apr_pstrmemdup(r->pool, path, strcspn(path, "?")),
+                         "//")
+        || strstr(apr_pstrmemdup(r->pool, raw, strcspn(raw, "?")), "//")) {
         return "";
     }
     /* No quotes: the line quotes detail, and httpd escapes again. */
@@ -472,28 +474,140 @@ static const char *mapping_made(const request_rec *r,
 }
 
 /*
- * After mod_proxy's fixup r->filename holds the exact URL it will send
- * to MI ("proxy:https://mi:8253/path?query"), whatever mapped it:
- * ProxyPass with or without nocanon, ProxyPassMatch, mapping=,
- * RewriteRule [P], MergeSlashes.  The last place to make sure MI acts on
- * the path the gate decided on: the scheme must be TLS, the path
- * canonical as it will be sent, and the always-enforced checks must
- * pass on it.
+ * An internal redirect (ErrorDocument, ProxyErrorOverride's error page,
+ * mod_rewrite in directory context) that would reach MI is a request of
+ * its own.  A request the gate refused never reaches MI by way of its
+ * error page: refusing the redirect makes httpd fall back to its own
+ * error text for the first request, with the gate's status (ap_die_r in
+ * http_request.c: an error while serving an ErrorDocument reports the
+ * original error, "Do NOT retry the custom thing").  Otherwise the
+ * redirect's own path is judged by the policy, and the body of the
+ * first request is never sent with it.  OK or the refusal's status.
  */
-int migate_fixups(request_rec *r)
+static int judge_redirect(request_rec *r, const migate_srv_conf *sc)
 {
-    migate_srv_conf *sc = migate_srv(r->server);
+    const migate_outcome_rec *first = migate_outcome(r);
     migate_request_t rq;
     migate_verdict_t v;
     migate_reason_e why;
-    const char *url, *p;
-    int tls_mode;
+    const char *detail;
 
-    if (!migate_cfg_enabled(sc) || !r->proxyreq || !r->filename
-        || strncmp(r->filename, "proxy:", 6) != 0) {
-        return DECLINED;
+    if (first->reason != MIGATE_PASS && !first->reported) {
+        return refusal_status(sc, first->reason);
     }
-    url = r->filename + 6;
+    split_target(r->unparsed_uri ? r->unparsed_uri : "/", r->method, &rq);
+    why = migate_policy_decide(sc->policy, &rq, r->pool, &v);
+    if (why != MIGATE_PASS) {
+        detail = apr_pstrcat(r->pool, "internal redirect to ",
+                             r->unparsed_uri, NULL);
+        if (v.reportable && migate_cfg_report(sc)) {
+            migate_outcome_refuse(r, why, 1, v.rule, detail);
+        }
+        else {
+            return refuse(r, sc, why, v.rule, detail);
+        }
+    }
+    if (ap_discard_request_body(r) != OK) {
+        return HTTP_BAD_REQUEST;
+    }
+    apr_table_unset(r->headers_in, "Content-Length");
+    apr_table_unset(r->headers_in, "Transfer-Encoding");
+    return OK;
+}
+
+/*
+ * The target of a backend URL ("https://mi/path?q", also after
+ * "unix:/path|") as mod_proxy sends it: valid as sent (what [NE] can
+ * leave in it), canonical, and through the always-enforced checks; with
+ * whole set, through the whole policy.  MIGATE_PASS or the reason, *rule
+ * what decided.
+ */
+static migate_reason_e judge_target(request_rec *r, const migate_srv_conf *sc,
+                                    const char *url, int whole, int *rule)
+{
+    migate_request_t rq;
+    migate_verdict_t v;
+    migate_reason_e why;
+    const char *p;
+
+    *rule = MIGATE_B_CANONICAL_PATH;
+    if (!strncasecmp(url, "unix:", 5) && (p = strchr(url, '|')) != NULL) {
+        url = p + 1;
+    }
+    p = strstr(url, "://");
+    if (!p) {
+        return MIGATE_R_ENCODING;
+    }
+    p += 3;
+    p += strcspn(p, "/?");
+    why = migate_sent_target_check(p, strlen(p));
+    if (why != MIGATE_PASS) {
+        return why;
+    }
+    split_target(*p == '/' ? p : apr_pstrcat(r->pool, "/", p, NULL),
+                 r->method, &rq);
+    why = migate_policy_check_sent(sc->policy, &rq, r->pool, &v);
+    if (why == MIGATE_PASS && whole) {
+        why = migate_policy_decide(sc->policy, &rq, r->pool, &v);
+    }
+    *rule = v.rule;
+    return why;
+}
+
+/*
+ * A subrequest that mod_proxy runs to MI (mod_include's "include
+ * virtual", say) is a request of its own that no client sent: judged by
+ * the whole policy on the URL it sends, and refused without touching
+ * the verdict of the request that made it (that one is judged on its
+ * own).  Lookups that never run (mod_dir, mod_negotiation, mod_rewrite's
+ * -U) reach no proxy handler and are not judged.
+ */
+static int judge_subrequest(request_rec *r, const migate_srv_conf *sc,
+                            const char *url)
+{
+    migate_reason_e why;
+    int rule;
+
+    if (migate_cfg_backend_tls(sc) == MIGATE_TLS_STRICT
+        && !migate_url_is_tls(url)) {
+        why = MIGATE_R_BACKEND_PLAIN;
+    }
+    else {
+        why = judge_target(r, sc, url, 1, &rule);
+    }
+    if (why == MIGATE_PASS) {
+        return OK;
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                  "MIGATE0054: subrequest to %s refused: %s",
+                  migate_log_escape(r->pool, url, strlen(url), 512),
+                  migate_reason_name(why));
+    return refusal_status(sc, why);
+}
+
+int migate_judge_route(request_rec *r, const char *url, int whole)
+{
+    migate_srv_conf *sc = migate_srv(r->server);
+    migate_reason_e why;
+    const char *p;
+    int tls_mode, status, rule;
+
+    /* Judged once per request and URL: fixups and the scheme hook both
+     * look at a ProxyPass request. */
+    p = apr_table_get(r->notes, MIGATE_NOTE_ROUTE_JUDGED);
+    if (p && !strcmp(p, url)) {
+        return OK;
+    }
+    apr_table_setn(r->notes, MIGATE_NOTE_ROUTE_JUDGED, url);
+    if (r->main) {
+        return judge_subrequest(r, sc, url);
+    }
+    if (r->prev) {
+        status = judge_redirect(r, sc);
+        if (status != OK) {
+            return status;
+        }
+    }
     tls_mode = migate_cfg_backend_tls(sc);
     if (tls_mode != MIGATE_TLS_OFF && !migate_url_is_tls(url)) {
         if (tls_mode == MIGATE_TLS_AUDIT) {
@@ -505,23 +619,36 @@ int migate_fixups(request_rec *r)
                           MIGATE_B_BACKEND_PLAIN, url);
         }
     }
-    if (!strncasecmp(url, "unix:", 5) && (p = strchr(url, '|')) != NULL) {
-        url = p + 1;
-    }
-    p = strstr(url, "://");
-    if (!p) {
-        return refuse(r, sc, MIGATE_R_ENCODING, MIGATE_B_CANONICAL_PATH,
-                      apr_pstrcat(r->pool, "backend target ", url, NULL));
-    }
-    p += 3;
-    p += strcspn(p, "/?");
-    split_target(*p == '/' ? p : apr_pstrcat(r->pool, "/", p, NULL),
-                 r->method, &rq);
-    why = migate_policy_check_sent(sc->policy, &rq, r->pool, &v);
+    why = judge_target(r, sc, url, whole, &rule);
     if (why != MIGATE_PASS) {
-        return refuse(r, sc, why, v.rule,
+        return refuse(r, sc, why, rule,
                       apr_pstrcat(r->pool, "backend target ", url,
-                                  mapping_made(r, &rq), NULL));
+                                  mapping_made(r, url), NULL));
     }
-    return DECLINED;
+    return OK;
+}
+
+/*
+ * After mod_proxy's fixup r->filename holds the exact URL it will send
+ * to MI ("proxy:https://mi:8253/path?query"), whatever mapped it:
+ * ProxyPass with or without nocanon, ProxyPassMatch, mapping=,
+ * RewriteRule [P], MergeSlashes.  The first look at what MI will
+ * receive, before mod_proxy's handler reads a byte of the body; the
+ * balancer's member and SetHandler "proxy:..." are only known in the
+ * handler, where migate_route.c looks again at the URL of the
+ * connection.
+ */
+int migate_fixups(request_rec *r)
+{
+    migate_srv_conf *sc = migate_srv(r->server);
+    int status;
+
+    /* A subrequest is judged when it runs (migate_route.c), not when
+     * it is only looked up. */
+    if (!migate_cfg_enabled(sc) || !r->proxyreq || !r->filename || r->main
+        || strncmp(r->filename, "proxy:", 6) != 0) {
+        return DECLINED;
+    }
+    status = migate_judge_route(r, r->filename + 6, 0);
+    return status == OK ? DECLINED : status;
 }

@@ -1,26 +1,33 @@
 /*
  * migate_ssl.c - the TLS policy toward MI, through mod_ssl's optional
- * hooks, and the configuration test that refuses plain-http backends.
+ * hooks.
  *
  * Where each part runs:
  *   init_server (is_proxy)  force protocol and suites on the proxy
  *                           SSL_CTX of every strict gated server, and
  *                           put our check in front of mod_ssl's verify
  *                           callback;
+ *   pre_handshake           on each new backend connection of a gated
+ *                           request: under strict, take mod_ssl's name
+ *                           check over (the gate checks the configured
+ *                           backend host, IP SANs included) and watch
+ *                           the handshake, so that a failure mod_ssl's
+ *                           own checks cause is named;
  *   verify callback         judge the certificate while the handshake
  *                           is under way, so that a refusal is the same
- *                           whatever SSLProxyVerify/SSLProxyCheckPeerName
- *                           say (mod_ssl's own checks would otherwise end
- *                           some handshakes before proxy_post_handshake);
+ *                           whatever SSLProxyVerify says;
  *   proxy_post_handshake    judge the finished session (protocol, suite,
  *                           and the certificate again: a resumed session
- *                           runs no verify callback); audit mode lives
- *                           here only;
- *   check_config            refuse ProxyPass/balancer targets that are
- *                           not TLS, and https:// targets that mod_ssl
- *                           would not speak to (no SSLProxyEngine on,
- *                           or no mod_ssl), where "apache2 -t" sees it.
- * The verdicts come from the pure core (migate_tls.c).
+ *                           runs no verify callback), and mark the
+ *                           connection judged under strict for its host
+ *                           (migate_route.c lets no strict request onto
+ *                           a pooled connection without that mark); audit
+ *                           mode lives here only;
+ *   proxy request_status    a backend TLS failure is a 502 with its one
+ *                           backend-tls line.
+ * The request a backend connection serves is the one whose proxy handler
+ * runs on the thread (migate_route.c).  The verdicts come from the pure
+ * core (migate_tls.c).
  */
 #include <string.h>
 
@@ -30,10 +37,8 @@
 #include "http_log.h"
 #include "http_main.h"
 #include "http_request.h"
-#include "util_cfgtree.h"
-#include "apr_hash.h"
 #include "apr_strings.h"
-#include "apr_uri.h"
+#include "apr_network_io.h"
 #include "apr_optional_hooks.h"
 
 #include "mod_ssl.h"
@@ -44,22 +49,19 @@
 #include "migate_tls.h"
 
 #include <openssl/err.h>
+#include <openssl/x509v3.h>
 
 /* Set on a backend connection whose session the gate refused. */
 #define NOTE_REFUSED "migate-backend-tls-refused"
-
-/*
- * The request being handled by this thread.  A backend connection has no
- * request of its own, but mod_proxy connects and shakes hands inside the
- * handler of the request it serves, on the same thread (the handler hook
- * below sets it before mod_proxy's handler runs, a pool cleanup of the
- * request clears it): this is how a refusal reaches that request's
- * verdict.  The invariant holds for mod_proxy_http and
- * mod_proxy_wstunnel, which connect inside the handler; a connection
- * made outside any request (mod_proxy_hcheck's probes, on the watchdog
- * thread) finds no request here and is judged on its own.
- */
-static __thread request_rec *current;
+/* r->notes of the request a backend handshake serves: what mod_ssl's
+ * own checks would object to in the finished handshake, or why its
+ * verification failed; the cause a 500 of mod_proxy's is given.  On the
+ * request, not on the backend connection: mod_proxy frees a failed
+ * connection before its request_status hook runs. */
+#define NOTE_CAUSE "migate-backend-tls-cause"
+/* mod_proxy's note of the TLS host name (SNI and mod_ssl's name check),
+ * proxy_connection_create in proxy_util.c. */
+#define NOTE_PROXY_HOST "proxy-request-hostname"
 
 /* mod_ssl's callbacks of a context we wrapped, kept with the context so
  * that ours can run them first. */
@@ -72,32 +74,11 @@ typedef struct {
 
 static int wrap_idx = -1;
 
-static apr_status_t forget_current(void *r)
-{
-    if (current == r) {
-        current = NULL;
-    }
-    return APR_SUCCESS;
-}
-
-int migate_ssl_remember_request(request_rec *r)
-{
-    current = r->proxyreq ? r : NULL;
-    if (current) {
-        apr_pool_cleanup_register(r->pool, r, forget_current,
-                                  apr_pool_cleanup_null);
-    }
-    return DECLINED;
-}
-
 /* The request backend connection c serves, or NULL. */
 static request_rec *backend_request(const conn_rec *c)
 {
     (void)c;
-    /* The thread's request is the one mod_proxy is handling: it is a
-     * proxy request (migate_ssl_remember_request keeps no other). */
-    AP_DEBUG_ASSERT(current == NULL || current->proxyreq);
-    return current;
+    return migate_route_request();
 }
 
 /* The server whose policy applies to backend connection c. */
@@ -107,18 +88,22 @@ static server_rec *backend_server(const conn_rec *c)
     return r ? r->server : c->base_server;
 }
 
-/* The name MI's certificate must carry: the one mod_proxy connected to
- * for the request.  A connection that serves no request (a health-check
- * probe of mod_proxy_hcheck) has none; it is judged on everything else,
- * so that probes do not mark every member down. */
+/* The name MI's certificate must carry: the host of the URL mod_proxy
+ * connects to for the request (migate_route.c), the backend the operator
+ * configured, never the client's Host.  A connection that serves no
+ * request (a health-check probe of mod_proxy_hcheck) has none; it is
+ * judged on everything else, so that probes do not mark every member
+ * down. */
 static const char *backend_host(const conn_rec *c)
 {
-    const char *host = apr_table_get(c->notes, "proxy-request-hostname");
+    request_rec *r = backend_request(c);
+    const char *host;
 
-    if (host == NULL && backend_request(c) == NULL) {
+    if (r == NULL) {
         return migate_tls_host_unchecked;
     }
-    return host;
+    host = migate_route_host(r);
+    return host ? host : apr_table_get(c->notes, NOTE_PROXY_HOST);
 }
 
 /* Record the refusal of a backend session, once per connection: in the
@@ -203,19 +188,84 @@ static int migate_verify(int ok, X509_STORE_CTX *store)
  * recorded with OpenSSL's reason, so that the request gets its 502 and
  * its backend-tls line at the default level.
  */
+/*
+ * What mod_ssl's own checks, run once SSL_connect is through
+ * (ssl_io_filter_handshake in ssl_engine_io.c: SSLProxyCheckPeerExpire,
+ * SSLProxyCheckPeerName against mod_proxy's host note), would object to
+ * in a finished handshake.  mod_ssl says why at level info only and
+ * mod_proxy answers 500; noted here so that the request gets its 502
+ * and a backend-tls line naming the cause.
+ */
+static void note_cause(conn_rec *c, const char *why)
+{
+    request_rec *r = backend_request(c);
+
+    if (r) {
+        apr_table_setn(r->notes, NOTE_CAUSE, apr_pstrdup(r->pool, why));
+    }
+}
+
+static void note_modssl_cause(conn_rec *c, const SSL *ssl)
+{
+    X509 *leaf = SSL_get_peer_certificate(ssl);
+    const char *name = apr_table_get(c->notes, NOTE_PROXY_HOST);
+    const char *why = NULL;
+    char buf[256];
+
+    if (leaf == NULL) {
+        why = "no peer certificate";
+    }
+    else if (X509_cmp_current_time(X509_get0_notBefore(leaf)) >= 0
+             || X509_cmp_current_time(X509_get0_notAfter(leaf)) <= 0) {
+        why = "certificate expired or not yet valid "
+              "(SSLProxyCheckPeerExpire)";
+    }
+    else if (name && migate_tls_judge_host(leaf, name, buf, sizeof(buf))) {
+        why = apr_psprintf(c->pool, "certificate not valid for host %s "
+                           "(SSLProxyCheckPeerName)", name);
+    }
+    X509_free(leaf);
+    if (why) {
+        note_cause(c, why);
+    }
+}
+
+/*
+ * OpenSSL itself ends a handshake the forced policy leaves no way
+ * through (no shared suite or protocol, an alert from MI) before any
+ * verdict of ours: mod_ssl logs why at level info only and mod_proxy
+ * answers 500.  A fatal alert during the handshake, received from MI or
+ * sent for want of a shared protocol or suite, is such a refusal: it is
+ * recorded with OpenSSL's reason, so that the request gets its 502 and
+ * its backend-tls line at the default level.  An alert sent because
+ * mod_ssl's verification refused the certificate, and mod_ssl's checks
+ * after the handshake, are noted as the cause of the failure.
+ */
 static void migate_info(const SSL *ssl, int where, int ret)
 {
     SSL_CTX *ctx = SSL_get_SSL_CTX(ssl);
     migate_verify_wrap *wrap = ctx ? SSL_CTX_get_ex_data(ctx, wrap_idx)
                                    : NULL;
+    info_fn inner = wrap ? wrap->inner_info
+                         : ctx ? SSL_CTX_get_info_callback(ctx) : NULL;
     conn_rec *c = SSL_get_app_data(ssl);
     unsigned long e;
+    long verify;
     char buf[256];
 
-    if (wrap && wrap->inner_info) {
-        wrap->inner_info(ssl, where, ret);
+    /* mod_ssl's own callback, of the context (ours may be set on the
+     * context or on this connection alone, migate_ssl_pre_handshake). */
+    if (inner && inner != migate_info) {
+        inner(ssl, where, ret);
     }
-    if (c == NULL || !(where & SSL_CB_ALERT) || SSL_is_init_finished(ssl)
+    if (c == NULL) {
+        return;
+    }
+    if (where & SSL_CB_HANDSHAKE_DONE) {
+        note_modssl_cause(c, ssl);
+        return;
+    }
+    if (!(where & SSL_CB_ALERT) || SSL_is_init_finished(ssl)
         || (ret >> 8) != SSL3_AL_FATAL) {
         return;
     }
@@ -231,6 +281,13 @@ static void migate_info(const SSL *ssl, int where, int ret)
         case TLS1_AD_INSUFFICIENT_SECURITY:
             break;
         default:
+            verify = SSL_get_verify_result(ssl);
+            if (verify != X509_V_OK) {
+                note_cause(c, apr_pstrcat(c->pool, "certificate verify "
+                                          "failed: ",
+                                          X509_verify_cert_error_string(
+                                              verify), NULL));
+            }
             return;
         }
     }
@@ -245,6 +302,47 @@ static void migate_info(const SSL *ssl, int where, int ret)
                  SSL_alert_desc_string_long(ret),
                  (where & SSL_CB_READ) ? "from MI" : "sent");
     refuse_session(c, buf, 0);
+}
+
+/*
+ * A new backend connection of a gated request, before its handshake
+ * (mod_ssl's ssl_init_ssl_connection).  Under strict the gate's name
+ * check replaces mod_ssl's: mod_ssl checks the name only when
+ * mod_proxy's host note is there (ssl_io_filter_handshake), and that
+ * note follows the client's Host under ProxyPreserveHost On and cannot
+ * match an IP SAN (modssl_X509_match_name reads DNS names and the CN).
+ * The note is taken away and the SNI it would have given is set here
+ * as mod_ssl would (never for an IP literal, RFC 6066); the gate checks
+ * the configured backend host (migate_verify, post_handshake).  In
+ * strict and audit the handshake is watched (migate_info) so that a
+ * failure is named.
+ */
+int migate_ssl_pre_handshake(conn_rec *c, SSL *ssl, int is_proxy)
+{
+    request_rec *r = is_proxy ? migate_route_request() : NULL;
+    migate_srv_conf *sc = r ? migate_srv(r->server) : NULL;
+    const char *name;
+    apr_ipsubnet_t *ip;
+
+    if (sc == NULL || !migate_cfg_enabled(sc)
+        || migate_cfg_backend_tls(sc) == MIGATE_TLS_OFF) {
+        return DECLINED;
+    }
+    SSL_set_info_callback(ssl, migate_info);
+    if (migate_cfg_backend_tls(sc) != MIGATE_TLS_STRICT) {
+        return DECLINED;
+    }
+    name = apr_table_get(c->notes, NOTE_PROXY_HOST);
+    if (name) {
+        apr_table_unset(c->notes, NOTE_PROXY_HOST);
+        if (apr_ipsubnet_create(&ip, name, NULL, c->pool) != APR_SUCCESS
+            && !SSL_set_tlsext_host_name(ssl, name)) {
+            ap_log_cerror(APLOG_MARK, APLOG_WARNING, 0, c,
+                          "MIGATE0053: cannot set the TLS server name %s "
+                          "toward MI", name);
+        }
+    }
+    return DECLINED;
 }
 
 /* ------------------------------------------------------------------ */
@@ -323,8 +421,15 @@ int migate_ssl_proxy_post_handshake(conn_rec *c, SSL *ssl)
 {
     migate_srv_conf *sc = migate_srv(backend_server(c));
     int mode = migate_cfg_backend_tls(sc);
+    request_rec *r = backend_request(c);
     const char *host, *why;
     char buf[256];
+
+    /* mod_ssl runs this hook only once its own checks passed: nothing of
+     * theirs failed the handshake. */
+    if (r) {
+        apr_table_unset(r->notes, NOTE_CAUSE);
+    }
 
     if (!migate_cfg_enabled(sc) || mode == MIGATE_TLS_OFF) {
         return DECLINED;
@@ -335,6 +440,13 @@ int migate_ssl_proxy_post_handshake(conn_rec *c, SSL *ssl)
     host = backend_host(c);
     why = migate_tls_judge(ssl, host, buf, sizeof(buf));
     if (why == NULL) {
+        /* Judged under strict for this host: a pooled connection that
+         * another strict request may reuse (migate_route.c). */
+        if (mode == MIGATE_TLS_STRICT && host
+            && host != migate_tls_host_unchecked) {
+            apr_table_setn(c->notes, MIGATE_NOTE_JUDGED,
+                           apr_pstrdup(c->pool, host));
+        }
         return OK;
     }
     if (mode == MIGATE_TLS_AUDIT) {
@@ -350,343 +462,30 @@ int migate_ssl_proxy_post_handshake(conn_rec *c, SSL *ssl)
 /*
  * mod_proxy answers every failed backend handshake with 500 (it cannot
  * tell a broken gateway from a refused one).  When the gate refused the
- * session toward MI, the answer is the gateway's fault: 502.
+ * session toward MI, or mod_ssl's own checks ended the handshake (a
+ * cause was noted and mod_ssl never reached proxy_post_handshake), the
+ * answer is the gateway's fault: 502, with the cause in the request's
+ * backend-tls line.
  */
 int migate_ssl_request_status(int *status, request_rec *r)
 {
     const migate_outcome_rec *v;
+    const char *cause;
 
+    migate_route_done(r);
     if (*status != HTTP_INTERNAL_SERVER_ERROR
         || !migate_cfg_enabled(migate_srv(r->server))) {
         return DECLINED;
     }
     v = migate_outcome(r);
+    if ((v->reason == MIGATE_PASS || v->reported)
+        && (cause = apr_table_get(r->notes, NOTE_CAUSE)) != NULL) {
+        migate_outcome_refuse(r, MIGATE_R_BACKEND_TLS, 0,
+                              MIGATE_B_BACKEND_TLS, cause);
+    }
     if (v->reason == MIGATE_R_BACKEND_TLS && !v->reported) {
         *status = HTTP_BAD_GATEWAY;
         r->status_line = NULL;
     }
     return DECLINED;
-}
-
-/* ------------------------------------------------------------------ */
-/* The configuration test                                             */
-
-/*
- * mod_ssl's SSLProxyEngine, SSLProxyProtocol, ... as mod_ssl reads them
- * for server s.  mod_ssl keeps them in its own server config, which it
- * does not export (its layout changes between releases), and its
- * optional functions (ssl_proxy_enable, ssl_engine_disable) act on a
- * connection rather than report a setting.  The configuration tree
- * (ap_conftree, which mod_info reads as well) holds every directive as
- * written, with <IfModule>, <IfDefine> and Include already resolved
- * (only the sections that apply are read into it): a vhost's settings
- * are the directives inside its <VirtualHost> section (found by the
- * file and line httpd recorded for it), and mod_ssl merges each of these
- * as "the vhost's own, else the main server's" (cfgMerge), which is
- * what server_directives answers.  Within one scope the last one wins.
- */
-static void collect_directives(const ap_directive_t *d, const char *name,
-                               apr_array_header_t *out)
-{
-    for (; d; d = d->next) {
-        if (!strcasecmp(d->directive, name)) {
-            APR_ARRAY_PUSH(out, const ap_directive_t *) = d;
-        }
-        else if (d->first_child && strcasecmp(d->directive,
-                                              "<VirtualHost")) {
-            collect_directives(d->first_child, name, out);
-        }
-    }
-}
-
-static const ap_directive_t *vhost_section(const ap_directive_t *d,
-                                           const server_rec *s)
-{
-    const ap_directive_t *found;
-
-    for (; d; d = d->next) {
-        if (!strcasecmp(d->directive, "<VirtualHost")) {
-            if (d->line_num == (int)s->defn_line_number && d->filename
-                && s->defn_name && !strcmp(d->filename, s->defn_name)) {
-                return d;
-            }
-        }
-        else if (d->first_child
-                 && (found = vhost_section(d->first_child, s)) != NULL) {
-            return found;
-        }
-    }
-    return NULL;
-}
-
-/* The directives called name that set server s's value; *inherited
- * tells whether they are the main server's. */
-static apr_array_header_t *server_directives(apr_pool_t *p,
-                                             const server_rec *s,
-                                             const char *name,
-                                             int *inherited)
-{
-    apr_array_header_t *out = apr_array_make(p, 2,
-                                             sizeof(const ap_directive_t *));
-    const ap_directive_t *vh;
-
-    *inherited = 0;
-    if (s->is_virtual) {
-        vh = vhost_section(ap_conftree, s);
-        if (vh) {
-            collect_directives(vh->first_child, name, out);
-        }
-        if (out->nelts) {
-            return out;
-        }
-        *inherited = 1;
-    }
-    collect_directives(ap_conftree, name, out);
-    return out;
-}
-
-/* Whether mod_ssl is loaded and SSLProxyEngine is on for server s. */
-static int proxy_engine_on(apr_pool_t *p, const server_rec *s)
-{
-    apr_array_header_t *d;
-    int inherited;
-
-    if (!ap_find_linked_module("mod_ssl.c")) {
-        return 0;
-    }
-    d = server_directives(p, s, "SSLProxyEngine", &inherited);
-    return d->nelts > 0
-        && !strcasecmp(APR_ARRAY_IDX(d, d->nelts - 1,
-                                     const ap_directive_t *)->args, "on");
-}
-
-apr_array_header_t *migate_ssl_dump(apr_pool_t *p, const server_rec *s)
-{
-    /* What init_server forces on a strict server's proxy context
-     * (migate_tls_force_ctx, migate_verify). */
-    static const struct {
-        const char *name;
-        const char *forced;
-    } ds[] = {
-        { "SSLProxyEngine", NULL },
-        { "SSLProxyProtocol", "TLS 1.2 minimum (TLSv1.2, TLSv1.3 only)" },
-        { "SSLProxyCipherSuite", "TLS 1.2 " MIGATE_TLS12_CIPHERS
-                                 "; TLS 1.3 " MIGATE_TLS13_SUITES },
-        { "SSLProxyVerify", "require: a verified chain (X509_V_OK)" },
-        { "SSLProxyCheckPeerName", "on: the gate checks MI's host name "
-                                   "(X509_check_host)" },
-    };
-    apr_array_header_t *lines = apr_array_make(p, 8, sizeof(char *));
-    int strict = migate_cfg_backend_tls(migate_srv(s)) == MIGATE_TLS_STRICT;
-    size_t i;
-
-    if (!ap_find_linked_module("mod_ssl.c")) {
-        APR_ARRAY_PUSH(lines, const char *) = "mod_ssl is not loaded";
-        return lines;
-    }
-    for (i = 0; i < sizeof(ds) / sizeof(ds[0]); i++) {
-        int inherited, k;
-        apr_array_header_t *d = server_directives(p, s, ds[i].name,
-                                                  &inherited);
-        const char *forced = strict && ds[i].forced
-            ? apr_pstrcat(p, " -> forced: ", ds[i].forced, NULL) : "";
-
-        if (!d->nelts) {
-            APR_ARRAY_PUSH(lines, const char *) =
-                apr_psprintf(p, "%s not set (mod_ssl's default)%s",
-                             ds[i].name, forced);
-        }
-        for (k = 0; k < d->nelts; k++) {
-            const ap_directive_t *x = APR_ARRAY_IDX(d, k,
-                                                    const ap_directive_t *);
-            APR_ARRAY_PUSH(lines, const char *) =
-                apr_psprintf(p, "%s %s (%s:%d%s)%s", x->directive, x->args,
-                             x->filename, x->line_num,
-                             inherited ? ", from the main server" : "",
-                             forced);
-        }
-    }
-    return lines;
-}
-
-static const char *worker_name(const proxy_worker *w)
-{
-    if (w == NULL || w->s == NULL) {
-        return NULL;
-    }
-    /* name_ex holds names longer than name (httpd 2.4.56 and later). */
-    return w->s->name_ex[0] ? w->s->name_ex : w->s->name;
-}
-
-/* One server's walk: the plain targets seen so far, so that a target
- * that is both a ProxyPass and its worker is named once, and the first
- * TLS target. */
-typedef struct {
-    server_rec *s;
-    apr_pool_t *p;
-    apr_hash_t *seen;
-    int bad;
-    const char *tls;            /* an https://, wss:// or h2:// target */
-} backend_walk;
-
-/* The port mod_proxy assumes for a scheme without one, so that
- * "ajp://mi:8009/x" and its worker "ajp://mi/x" are one target. */
-static apr_port_t default_port(const char *scheme)
-{
-    static const struct {
-        const char *scheme;
-        apr_port_t port;
-    } ports[] = {
-        { "http", 80 }, { "ws", 80 }, { "h2c", 80 }, { "ajp", 8009 },
-        { "fcgi", 8000 }, { "scgi", 4000 }, { "uwsgi", 3031 },
-        { "ftp", 21 },
-    };
-    size_t i;
-
-    for (i = 0; scheme && i < sizeof(ports) / sizeof(ports[0]); i++) {
-        if (!strcasecmp(scheme, ports[i].scheme)) {
-            return ports[i].port;
-        }
-    }
-    return 0;
-}
-
-static const char *target_key(apr_pool_t *p, const char *url)
-{
-    apr_uri_t u;
-    const char *path;
-    char *scheme, *host;
-    size_t len;
-
-    if (apr_uri_parse(p, url, &u) != APR_SUCCESS || !u.scheme
-        || !u.hostname) {
-        return url;
-    }
-    path = u.path ? u.path : "";
-    len = strlen(path);
-    while (len > 0 && path[len - 1] == '/') {
-        len--;
-    }
-    scheme = apr_pstrdup(p, u.scheme);
-    host = apr_pstrdup(p, u.hostname);
-    ap_str_tolower(scheme);
-    ap_str_tolower(host);
-    return apr_psprintf(p, "%s://%s:%u%.*s", scheme, host,
-                        (unsigned)(u.port_str ? u.port
-                                              : default_port(scheme)),
-                        (int)len, path);
-}
-
-static void check_target(backend_walk *w, const char *what, const char *url)
-{
-    const char *key, *where;
-
-    /* "!" (ProxyPass /x !) and an empty name are no target. */
-    if (url == NULL || *url == '\0' || !strcmp(url, "!")) {
-        return;
-    }
-    if (migate_url_is_tls(url)) {
-        /* a balancer is judged by its members */
-        if (!w->tls && strncasecmp(url, "balancer:", 9)) {
-            w->tls = url;
-        }
-        return;
-    }
-    key = target_key(w->p, url);
-    if (apr_hash_get(w->seen, key, APR_HASH_KEY_STRING)) {
-        return;
-    }
-    apr_hash_set(w->seen, key, APR_HASH_KEY_STRING, url);
-    w->bad++;
-    where = migate_backend_where(w->p, w->s, url);
-    ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_CRIT, 0, NULL,
-                 "MIGATE0023: %s %s%s%s%s in %s is not TLS: "
-                 "MiGateBackendTLS strict requires https:// (or wss://) "
-                 "toward MI", what, url, where ? " (" : "",
-                 where ? where : "", where ? ")" : "",
-                 migate_vhost_name(w->p, w->s));
-}
-
-int migate_check_backends(apr_pool_t *pconf, apr_pool_t *plog,
-                          apr_pool_t *ptemp, server_rec *s)
-{
-    module *proxy = ap_find_linked_module("mod_proxy.c");
-    backend_walk walk = { NULL, ptemp, NULL, 0, NULL };
-    int bad = 0;
-
-    (void)pconf;
-    (void)plog;
-    if (proxy == NULL) {
-        return OK;
-    }
-    for (; s; s = s->next) {
-        migate_srv_conf *sc = migate_srv(s);
-        proxy_server_conf *conf;
-        core_server_config *core;
-        int i;
-
-        if (!migate_cfg_enabled(sc)
-            || migate_cfg_backend_tls(sc) != MIGATE_TLS_STRICT) {
-            continue;
-        }
-        conf = ap_get_module_config(s->module_config, proxy);
-        if (conf == NULL) {
-            continue;
-        }
-        walk.s = s;
-        walk.bad = 0;
-        walk.tls = NULL;
-        walk.seen = apr_hash_make(ptemp);
-        /* ProxyPass in the server or vhost (and those it inherits). */
-        for (i = 0; conf->aliases && i < conf->aliases->nelts; i++) {
-            check_target(&walk, "ProxyPass target",
-                         APR_ARRAY_IDX(conf->aliases, i,
-                                       struct proxy_alias).real);
-        }
-        /* ProxyPass inside <Location>: in that section's dir config. */
-        core = ap_get_core_module_config(s->module_config);
-        for (i = 0; core && core->sec_url && i < core->sec_url->nelts; i++) {
-            ap_conf_vector_t *sec = APR_ARRAY_IDX(core->sec_url, i,
-                                                  ap_conf_vector_t *);
-            proxy_dir_conf *dc = ap_get_module_config(sec, proxy);
-            if (dc && dc->alias) {
-                check_target(&walk, "ProxyPass target", dc->alias->real);
-            }
-        }
-        /* Workers (ProxyPass, <Proxy>, ProxySet) and balancer members. */
-        for (i = 0; conf->workers && i < conf->workers->nelts; i++) {
-            check_target(&walk, "proxy worker",
-                         worker_name(&APR_ARRAY_IDX(conf->workers, i,
-                                                    proxy_worker)));
-        }
-        for (i = 0; conf->balancers && i < conf->balancers->nelts; i++) {
-            proxy_balancer *b = &APR_ARRAY_IDX(conf->balancers, i,
-                                               proxy_balancer);
-            const char *what = apr_pstrcat(ptemp, "member of ",
-                                           b->s ? b->s->name : "balancer",
-                                           NULL);
-            int j;
-            for (j = 0; b->workers && j < b->workers->nelts; j++) {
-                check_target(&walk, what,
-                             worker_name(APR_ARRAY_IDX(b->workers, j,
-                                                       proxy_worker *)));
-            }
-        }
-        bad += walk.bad;
-        if (walk.tls && !proxy_engine_on(ptemp, s)) {
-            const char *where = migate_backend_where(ptemp, s, walk.tls);
-
-            bad++;
-            ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_CRIT, 0, NULL,
-                         "MIGATE0025: %s%s%s%s in %s is https:// but %s: "
-                         "mod_ssl would refuse to connect to MI; "
-                         "MiGateBackendTLS strict requires TLS toward MI",
-                         walk.tls, where ? " (" : "", where ? where : "",
-                         where ? ")" : "", migate_vhost_name(ptemp, s),
-                         ap_find_linked_module("mod_ssl.c")
-                         ? "SSLProxyEngine is not on for it"
-                         : "mod_ssl is not loaded");
-        }
-    }
-    return bad ? !OK : OK;
 }

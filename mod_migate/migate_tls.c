@@ -435,8 +435,8 @@ static const char *judge_signature(X509 *leaf, char *buf, size_t bufsz)
 
 const char migate_tls_host_unchecked[] = "(no request)";
 
-static const char *judge_host(X509 *leaf, const char *host, char *buf,
-                              size_t bufsz)
+const char *migate_tls_judge_host(X509 *leaf, const char *host, char *buf,
+                                  size_t bufsz)
 {
     unsigned char addr[16];
     char ip[64];
@@ -493,7 +493,7 @@ const char *migate_tls_judge_cert(X509 *leaf, const char *host, char *buf,
     if ((why = judge_wso2(leaf)) != NULL
         || (why = judge_key(leaf, buf, bufsz)) != NULL
         || (why = judge_signature(leaf, buf, bufsz)) != NULL
-        || (why = judge_host(leaf, host, buf, bufsz)) != NULL) {
+        || (why = migate_tls_judge_host(leaf, host, buf, bufsz)) != NULL) {
         return why;
     }
     return NULL;

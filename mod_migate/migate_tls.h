@@ -71,6 +71,12 @@ const char *migate_tls_judge_chain(X509 *leaf, long verify,
 const char *migate_tls_judge_cert(X509 *leaf, const char *host, char *buf,
                                   size_t bufsz);
 
+/* The host name part alone: NULL when leaf is valid for host (a name:
+ * X509_check_host without partial wildcards; an IP literal, bracketed or
+ * not: X509_check_ip_asc, iPAddress SANs only), else the detail. */
+const char *migate_tls_judge_host(X509 *leaf, const char *host, char *buf,
+                                  size_t bufsz);
+
 /* The session part alone: protocol version and cipher. */
 const char *migate_tls_judge_suite(int version, const SSL_CIPHER *cipher,
                                    char *buf, size_t bufsz);

@@ -7,7 +7,9 @@
  *   migate_request.c  request ids, header checks, the gate's decision
  *   migate_outcome.c  each request's outcome: its one line, its count
  *   migate_protocol.c httpd's own words for a request its core refused
+ *   migate_route.c    the route mod_proxy takes: its URL, its connection
  *   migate_ssl.c      the TLS policy toward MI, through mod_ssl's hooks
+ *   migate_configtest_backend.c  what "apache2 -t" says about backends
  *   migate_counters.c the status counters, kept across restarts
  *   migate_status.c   the migate-status handler; mod_status's section
  *   migate_describe.c the words for a policy, for the dump and the page
@@ -100,8 +102,9 @@ static void migate_register_hooks(apr_pool_t *p)
      * subrequests, ahead of mod_unique_id. */
     ap_hook_generate_log_id(migate_generate_log_id, NULL, NULL,
                             APR_HOOK_FIRST);
-    /* After mod_proxy's fixup has written the backend URL: the last look
-     * at what MI will receive. */
+    /* After mod_proxy's fixup has written the backend URL: the first
+     * look at what MI will receive, before its handler reads the body
+     * (the scheme hook below looks at the connection's URL). */
     ap_hook_fixups(migate_fixups, after_proxy, NULL, APR_HOOK_LAST);
     /* Close each request's outcome before the access log is written:
      * its one "blocked" line and its one count, whichever phase refused
@@ -115,19 +118,38 @@ static void migate_register_hooks(apr_pool_t *p)
      * totals, where mod_status is loaded. */
     APR_OPTIONAL_HOOK(ap, status_hook, migate_status_hook, NULL, NULL,
                       APR_HOOK_MIDDLE);
-    /* Before mod_proxy's handler (APR_HOOK_FIRST) connects to MI: note
-     * the request, so that a refusal in mod_ssl's hooks carries its id. */
-    ap_hook_handler(migate_ssl_remember_request, NULL, NULL,
-                    APR_HOOK_REALLY_FIRST);
+    /* mod_proxy: first of all scheme handlers, declining, judge the URL
+     * of the connection mod_proxy opens (after the balancer chose its
+     * member; SetHandler "proxy:..." too) and note the request for
+     * mod_ssl's hooks.  Registered from pre_config, once mod_proxy is
+     * loaded (migate_route.c says why). */
+    ap_hook_pre_config(migate_route_pre_config, NULL, NULL,
+                       APR_HOOK_MIDDLE);
+    /* Every backend connection mod_proxy makes gets the MIGATE_BACKEND
+     * filter: no strict request on a connection the gate did not judge
+     * for it (a pooled one opened under a weaker policy). */
+    ap_hook_pre_connection(migate_route_pre_connection, NULL, NULL,
+                           APR_HOOK_MIDDLE);
+    /* Above mod_ssl's filters (AP_FTYPE_CONNECTION + 5): the request's
+     * bytes before they are encrypted. */
+    migate_backend_filter =
+        ap_register_output_filter("MIGATE_BACKEND",
+                                  migate_route_backend_filter, NULL,
+                                  AP_FTYPE_CONNECTION);
     /* mod_ssl: force the policy on each proxy SSL context it makes... */
     APR_OPTIONAL_HOOK(ssl, init_server, migate_ssl_init_server, NULL, NULL,
                       APR_HOOK_MIDDLE);
+    /* ... take mod_ssl's name check over on each new connection of a
+     * strict request, and watch its handshake ... */
+    APR_OPTIONAL_HOOK(ssl, pre_handshake, migate_ssl_pre_handshake, NULL,
+                      NULL, APR_HOOK_MIDDLE);
     /* ... and judge every finished handshake toward MI. */
     APR_OPTIONAL_HOOK(ssl, proxy_post_handshake,
                       migate_ssl_proxy_post_handshake, NULL, NULL,
                       APR_HOOK_MIDDLE);
-    /* mod_proxy: a session the gate refused is a bad gateway (502), not
-     * the 500 mod_proxy gives every failed handshake. */
+    /* mod_proxy: a session the gate or mod_ssl's own checks refused is
+     * a bad gateway (502), not the 500 mod_proxy gives every failed
+     * handshake. */
     APR_OPTIONAL_HOOK(proxy, request_status, migate_ssl_request_status,
                       NULL, NULL, APR_HOOK_MIDDLE);
 }

@@ -15,6 +15,12 @@ package FaultBackend;
 #           (RST, no TLS close_notify) before any answer;
 #           /ok/body...: sends a 200 head promising 100000 bytes, 1000 of
 #           them, then resets
+#   record  a stand-in MI that writes every byte it reads to the file
+#           bytes => FILE, and answers 200 {"mi":"<name>",...} (404 for a
+#           target containing "missing"); keep-alive
+#
+# Options: plain => 1 serves plain HTTP instead of TLS; cert => NAME
+# serves build/pki/NAME.crt instead of mi.crt.
 #
 # The certificate is build/pki/mi.crt (CN/SAN localhost, signed by the
 # test CA), so the gate's strict backend TLS policy accepts the session.
@@ -103,20 +109,33 @@ sub serve {
             next;
         }
         close $l;
-        my $ssl = IO::Socket::SSL->start_SSL($c, SSL_server => 1,
-                      SSL_cert_file => "$a{pki}/mi.crt",
-                      SSL_key_file => "$a{pki}/mi.key",
+        my $cert = $a{cert} // 'mi';
+        my $ssl = $a{plain} ? $c
+            : IO::Socket::SSL->start_SSL($c, SSL_server => 1,
+                      SSL_cert_file => "$a{pki}/$cert.crt",
+                      SSL_key_file => "$a{pki}/$cert.key",
                       Timeout => 10);
         connection($ssl, $c, %a) if $ssl;
         POSIX::_exit(0);
     }
 }
 
-# One request head (and body, by Content-Length), or undef at EOF.
+# Append what was read to the file $bytes (if any).
+sub log_bytes {
+    my ($bytes, $data) = @_;
+    return unless $bytes && length $data;
+    open my $fh, '>>:raw', $bytes or return;
+    print $fh $data;
+    close $fh;
+}
+
+# One request head (and body, by Content-Length), or undef at EOF.  With
+# $bytes every byte read is appended to that file.
 sub read_request {
-    my $s = shift;
+    my ($s, $bytes) = @_;
     my $head = '';
     while (defined(my $l = <$s>)) {
+        log_bytes($bytes, $l);
         $head .= $l;
         last if $l eq "\r\n";
     }
@@ -125,6 +144,7 @@ sub read_request {
     if ($len) {
         my $body;
         read($s, $body, $len);
+        log_bytes($bytes, $body // '');
     }
     my ($method, $target) = $head =~ /^(\S+) (\S+)/;
     return { method => $method, target => $target // '', head => $head };
@@ -139,7 +159,7 @@ sub reset_now {
 
 sub connection {
     my ($s, $raw, %a) = @_;
-    while (my $rq = read_request($s)) {
+    while (my $rq = read_request($s, $a{bytes})) {
         if ($a{seen} && open my $fh, '>>', $a{seen}) {
             print $fh "$rq->{target}\n";
             close $fh;
@@ -163,6 +183,14 @@ sub connection {
                 last if -e "$a{dir}/release";
                 sleep 0.05;
             }
+        }
+        if ($a{mode} eq 'record') {
+            my $missing = $rq->{target} =~ /missing/;
+            my $body = qq({"mi":"$a{name}","target":"$rq->{target}"}\n);
+            print $s 'HTTP/1.1 ' . ($missing ? '404 Not Found' : '200 OK')
+                . "\r\nContent-Type: application/json\r\n"
+                . "Content-Length: " . length($body) . "\r\n\r\n$body";
+            next;
         }
         my $body = $rq->{target} eq '/testHealth'
             ? "healthy $a{name}\n"

@@ -3,7 +3,9 @@
 # MI can disagree (';' segments, empty segments, '.', '..', their escaped
 # forms, escaped separators, case, "/services" and its neighbours) and
 # sent through a real edge under every way mod_proxy maps a request
-# (t/conf/sent.conf.in).  Every request that reached the stand-in MI is
+# (t/conf/sent.conf.in: ProxyPass, ProxyPassMatch, RewriteRule [P] and
+# [P,NE], SetHandler "proxy:...", a balancer, ErrorDocuments that would
+# be proxied).  Every request that reached the stand-in MI is
 # then judged on the target MI itself received, with a model of the
 # policy written here without any code of the gate: its path must be
 # canonical as sent, and, decoded, a path the policy allows.
@@ -18,7 +20,8 @@ use MiGate::Test;
 
 my @vhosts = qw(sent_pass sent_nocanon sent_match sent_location sent_rewrite
                 sent_rewrite_ne sent_merge_off sent_encslash sent_nodecode
-                sent_servlet sent_encoded sent_balancer);
+                sent_servlet sent_encoded sent_balancer sent_sethandler
+                sent_errdoc);
 my $N = $ENV{MIGATE_SENT_N} || 40;
 my $seed = $ENV{MIGATE_SENT_SEED} || 1;
 
@@ -27,7 +30,8 @@ my @pieces = (';', ';x=1', '', '.', '..', '%2e', '%2E%2e', '.%2e', '%2e.',
               '%5c', 'a;b', 'x', 'internal', 'admin', 'ADMIN', 'api', 'API',
               '%61pi', 'healthcare', 'services', 'SERVICES', 'servicesX',
               'StockQuoteProxy', 'StockQuoteProxy.Ep', 'management',
-              'Management', '%6danagement');
+              'Management', '%6danagement', 'a%22b', '%7C', '%3Cx%3E',
+              'caf%C3%A9', '%7B%7D', '%5E%60');
 my @plain = ('x', 'doctors', 'api', 'healthcare', '%61pi', 'a;b', 'op');
 my @starts = ('', 'api', 'healthcare', 'services/StockQuoteProxy',
               'api/admin');
@@ -145,7 +149,12 @@ for my $l (@mi) {
     my ($target) = $l->{request} =~ m{^\S+ (\S+) HTTP/};
     $target //= '';
     my ($path) = split /\?/, $target, 2;
-    my $why = not_canonical($path) // refused_by_policy($target);
+    # (MI's access log shows a raw '"' or '\' escaped with a '\'.)
+    my $why = ($target =~ /[ "<>|\\^`{}\x80-\xff]/
+               ? 'not a valid request-target' : undef)
+        // not_canonical($path) // refused_by_policy($target)
+        // ($target =~ /errorpage/ ? 'error page of a refused request'
+                                    : undef);
     if ($why) {
         $bad++;
         print STDERR "# $s->{vhost}: $s->{target} reached MI as $target"

@@ -1,12 +1,14 @@
 # "apache2 -t" refuses a gated vhost (MiGateBackendTLS strict) whose
-# ProxyPass, <Location> ProxyPass or balancer member is not TLS, naming
-# the target, the file and line of its directive, and the vhost
-# (MIGATE0023), and one whose https:// targets
+# ProxyPass, <Location> ProxyPass, balancer member or literal RewriteRule
+# [P] target is not TLS, naming the target, the file and line of its
+# directive, and the vhost (MIGATE0023), and one whose https:// targets
 # mod_ssl would not speak to: no "SSLProxyEngine on" for the vhost (its
 # own, or the main server's that it inherits), or no mod_ssl at all
 # (MIGATE0025).  https targets with SSLProxyEngine on, audit and off
-# pass.  Each case is a small configuration of its own, checked by the
-# test user.
+# pass.  It names what it cannot refuse: an ErrorDocument that would be
+# proxied (MIGATE0050), a worker shared with a weaker policy (MIGATE0051),
+# an IP-literal backend (MIGATE0052).  Each case is a small configuration
+# of its own, checked by the test user.
 use strict;
 use warnings FATAL => 'all';
 
@@ -84,6 +86,49 @@ C
     </Proxy>
     ProxyPass /bal balancer://mis/bal
 C
+    ['RewriteRule [P] to a plain target written out', <<'C', 1, [qr{MIGATE0023: RewriteRule \[P\] target http://mi\.example:8290/\$1 at \S+/case\d+\.conf:\d+ in gate\.example:29999}]],
+    SSLProxyEngine on
+    RewriteEngine on
+    RewriteRule ^/api/(.*)$ http://mi.example:8290/$1 [P]
+C
+    ['RewriteRule [L,P] to fcgi:// in a <Location>', <<'C', 1, [qr{MIGATE0023: RewriteRule \[P\] target fcgi://mi\.example:9000/x at \S+:\d+ in gate\.example}]],
+    <Location /api>
+        RewriteEngine on
+        RewriteRule ^ fcgi://mi.example:9000/x [L,P]
+    </Location>
+C
+    ['RewriteRule [P] whose scheme is made at run time', <<'C', 0, []],
+    SSLProxyEngine on
+    RewriteEngine on
+    RewriteRule ^/(https?)/(.*)$ $1://mi.example/$2 [P]
+    RewriteRule ^/redirect/(.*)$ http://mi.example/$1 [R]
+C
+    ['an ErrorDocument that would be proxied is named', <<'C', 0, [qr{MIGATE0050: ErrorDocument 403 /errors/denied\.html at \S+:\d+ in gate\.example:29999 .*would be proxied to MI \(https://mi\.example:8253/\)}]],
+    SSLProxyEngine on
+    ErrorDocument 403 /errors/denied.html
+    ErrorDocument 404 /local/404.html
+    ProxyPass /local/ !
+    ProxyPass / https://mi.example:8253/
+C
+    ['an ErrorDocument under a <Location> ProxyPass is named', <<'C', 0, [qr{MIGATE0050: ErrorDocument 403 /errors/denied\.html at \S+:\d+ in gate\.example:29999 .*would be proxied to MI \(https://mi\.example:8253/errors/\)}]],
+    SSLProxyEngine on
+    ErrorDocument 403 /errors/denied.html
+    <Location /errors/>
+        ProxyPass https://mi.example:8253/errors/
+    </Location>
+C
+    ['an IP-literal backend: what the gate checks', <<'C', 0, [qr{MIGATE0052: https://127\.0\.0\.1:8253/api in gate\.example:29999 .*iPAddress SAN 127\.0\.0\.1}]],
+    SSLProxyEngine on
+    ProxyPass /api https://127.0.0.1:8253/api
+C
+    ['an IP-literal backend in audit: mod_ssl\'s check', <<'C', 0, [qr{MIGATE0052: https://127\.0\.0\.1:8253/api in gate\.example:29999 .*under MiGateBackendTLS audit mod_ssl's SSLProxyCheckPeerName}]],
+    MiGateBackendTLS audit
+    SSLProxyEngine on
+    ProxyPass /api https://127.0.0.1:8253/api
+C
+    ['a worker shared with an ungated vhost', <<'C', 0, [qr{MIGATE0051: proxy worker https://mi\.example:8253/ is shared by gate\.example:29999 .* and other\.example:29999 .*no backend TLS policy}], "SSLProxyEngine on\n<Proxy https://mi.example:8253/>\n    ProxySet ttl=5\n</Proxy>\n<VirtualHost 127.0.0.1:29999>\n    ServerName other.example\n    ProxyPass /x https://mi.example:8253/\n</VirtualHost>\n"],
+    ProxyPass /api https://mi.example:8253/
+C
     ['another vhost\'s SSLProxyEngine on does not count', <<'C', 1, [qr{MIGATE0025: https://mi\.example:8253/api \(\S+:\d+\) in gate\.example}], "<VirtualHost 127.0.0.1:29999>\n    ServerName other.example\n    SSLProxyEngine on\n</VirtualHost>\n"],
     ProxyPass /api https://mi.example:8253/api
 C
@@ -92,7 +137,7 @@ C
 plan tests => 2 * @cases + 3;
 
 my @modules = qw(proxy proxy_http slotmem_shm proxy_balancer
-                 lbmethod_byrequests socache_shmcb ssl);
+                 lbmethod_byrequests socache_shmcb ssl rewrite);
 
 sub config {
     my ($n, $body, $gate, $main, @mods) = @_;
@@ -137,6 +182,8 @@ for my $c (@cases) {
         my @l = do { open my $fh, '<', $file or die "$file: $!"; <$fh> };
         $named &&= ($l[$line - 1] // '') =~ /\Q$url\E/;
     }
+    # The locally served error page is not named.
+    $named &&= $out !~ m{MIGATE0050: ErrorDocument 404 /local/};
     print STDERR "# $name: output\n", map { "#   $_\n" } split /\n/, $out
         unless $named;
     ok($named);

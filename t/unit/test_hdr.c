@@ -529,6 +529,25 @@ static void test_url_is_tls(void)
                "url_is_tls: %s", cases[i].url);
     }
     is_int(migate_url_is_tls(NULL), 0, "url_is_tls: NULL");
+
+    /* The same table: plain, TLS or unknown, and the default ports. */
+    is_int(migate_url_kind("fcgi://mi/"), MIGATE_URL_PLAIN, "kind: fcgi");
+    is_int(migate_url_kind("unix:/run/mi.sock"), MIGATE_URL_PLAIN,
+           "kind: unix socket alone");
+    is_int(migate_url_kind("unix:/run/mi.sock|http://mi/"), MIGATE_URL_PLAIN,
+           "kind: unix|http");
+    is_int(migate_url_kind("H2://mi/"), MIGATE_URL_TLS, "kind: h2, any case");
+    is_int(migate_url_kind("gopher://mi/"), MIGATE_URL_UNKNOWN,
+           "kind: unknown scheme");
+    is_int(migate_url_kind("$1://mi/"), MIGATE_URL_UNKNOWN,
+           "kind: a scheme made at run time");
+    is_int(migate_url_kind(NULL), MIGATE_URL_UNKNOWN, "kind: NULL");
+    is_int((int)migate_url_default_port("ajp://mi/x"), 8009, "port: ajp");
+    is_int((int)migate_url_default_port("https://mi/"), 443, "port: https");
+    is_int((int)migate_url_default_port("uwsgi://mi/"), 3031, "port: uwsgi");
+    is_int((int)migate_url_default_port("balancer://mi/"), 0,
+           "port: balancer");
+    is_int((int)migate_url_default_port("gopher://mi/"), 0, "port: unknown");
 }
 
 int main(void)

@@ -305,6 +305,20 @@ static const path_case cases[] = {
     { "/a%C2%85", 0, CC, NULL },
     { "/a\xc2\x85", 0, CC, NULL },
     { "/a%e2%80%a8", 0, CC, NULL },
+    /* the bidi marks LRM, RLM and ALM, escaped and raw, path and query */
+    { "/a%e2%80%8e", 0, CC, NULL },
+    { "/a%E2%80%8F/b", 0, CC, NULL },
+    { "/a%d8%9c", 0, CC, NULL },
+    { "/a\xe2\x80\x8e", 0, CC, NULL },
+    { "/a\xd8\x9c", 0, CC, NULL },
+    { "/x?q=%e2%80%8e", 0, CC, NULL },
+    { "/x?q=%e2%80%8f", 0, CC, NULL },
+    { "/x?q=%d8%9c", 0, CC, NULL },
+    { "/x?q=\xe2\x80\x8f", 0, CC, NULL },
+    /* their neighbours are ordinary text */
+    { "/a%e2%80%8d", 0, P, "/a\xe2\x80\x8d" },
+    { "/a%e2%80%90", 0, P, "/a\xe2\x80\x90" },
+    { "/a%d8%9b", 0, P, "/a\xd8\x9b" },
     { "/a%E2%80%A9", 0, CC, NULL },
     { "/a\xe2\x80\xa8", 0, CC, NULL },
     { "/a\xe2\x80\xa9", 0, CC, NULL },
@@ -533,6 +547,39 @@ static void test_sent(void)
     }
 }
 
+/* What a request-target may hold as sent to MI. */
+static const struct {
+    const char *target;
+    migate_reason_e want;
+} target_cases[] = {
+    { "/api/x?a=1&b=%22", P }, { "/", P }, { "/a;b=c/d", P },
+    { "/-._~!$&'()*+,;=:@?/x%7C", P }, { "/a%20b", P },
+    { "/a b", EN }, { "/a\"b", EN }, { "/a<b", EN }, { "/a>b", EN },
+    { "/a|b", EN }, { "/a\\b", EN }, { "/a^b", EN }, { "/a`b", EN },
+    { "/a{b", EN }, { "/a}b", EN }, { "/caf\xc3\xa9", EN },
+    { "/x?q=a|b", EN }, { "/x?q=\"", EN }, { "/x?q=\xe2\x80\x8e", EN },
+    { "/x?q=a b", EN }, { "/a\rb", CC }, { "/x?\x7f", CC },
+    { "/x\tb", CC },
+};
+
+static void test_target(void)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(target_cases) / sizeof(target_cases[0]); i++) {
+        size_t n = strlen(target_cases[i].target);
+        char *p = malloc(n ? n : 1);
+
+        memcpy(p, target_cases[i].target, n);
+        is_int(migate_sent_target_check(p, n), target_cases[i].want,
+               "target %zu -> %s", i,
+               migate_reason_name(target_cases[i].want));
+        free(p);
+    }
+    is_int(migate_sent_target_check("/a|b", 2), MIGATE_PASS,
+           "target length bounds the input");
+}
+
 static void test_args(void)
 {
     char out[8];
@@ -607,6 +654,7 @@ int main(void)
     test_table();
     test_args();
     test_sent();
+    test_target();
     test_query_decode();
     test_utf8_len();
     return done_testing();
