@@ -54,7 +54,8 @@ $(MODULE): $(CORE_SRC) $(GLUE_SRC) $(HEADERS)
 	cp $(BUILD)/apxs/.libs/mod_migate.so $@
 
 # Unit tests: one binary per t/unit/test_*.c, linked with the whole core.
-$(BUILD)/unit/%: t/unit/%.c $(CORE_SRC) $(HEADERS) t/unit/tap.h
+$(BUILD)/unit/%: t/unit/%.c $(CORE_SRC) $(HEADERS) t/unit/tap.h \
+                 t/unit/policy_regex.h
 	@mkdir -p $(BUILD)/unit
 	$(CC) $(CORE_CFLAGS) -It/unit -o $@ $< $(CORE_SRC) $(APR_LIBS) $(LIBS) \
 	    $(EXTRA_LDFLAGS)
@@ -171,7 +172,7 @@ test-deb:
 FUZZ_CC            ?= clang
 FUZZ_SECONDS       ?= 600
 FUZZ_SMOKE_SECONDS ?= 15
-FUZZ_TARGETS       := path rules args regex
+FUZZ_TARGETS       := path rules args regex template
 FUZZ_BIN           := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
 FUZZ_CFLAGS        := -g -O1 -std=gnu11 $(WARN) \
                       -fsanitize=fuzzer,address,undefined \

@@ -405,6 +405,10 @@ const char *migate_regex_add(migate_regex_set *set, const char *pattern,
     r->methods = methods;
     r->code = code;
     r->combinable = regex_combinable(set->pool, pattern, code, set->opts);
+#ifdef MIGATE_BENCH_NO_MERGE
+    /* bench/ only: one pcre2_match per regex, to measure the merging */
+    r->combinable = 0;
+#endif
     if (pcre2_pattern_info(code, PCRE2_INFO_SIZE, &r->size) != 0) {
         r->size = CHUNK_BYTES;
     }

@@ -11,6 +11,7 @@
  */
 #include <string.h>
 
+#include <apr_hash.h>
 #include <apr_strings.h>
 #include <apr_tables.h>
 
@@ -19,6 +20,7 @@
 /* ---------------------------------------------------------------- */
 /* The open-addressing table                                         */
 
+#ifndef MIGATE_BENCH_APR_HASH
 /* An open-addressing hash table keyed by byte strings: the per-segment
  * look-up of the trie.  apr_hash_t costs an indirect hash call, a
  * chained walk and a key copy per look-up; this table keeps the full
@@ -45,6 +47,7 @@ typedef struct {
 
 #define FNV_BASIS 2166136261u
 #define FNV_PRIME 16777619u
+#define HASH_STEP(h, c) ((h) = ((h) ^ (c)) * FNV_PRIME)
 
 /* FNV-1a of a key as stored. */
 static uint32_t tab_hash(const char *s, size_t len)
@@ -133,6 +136,60 @@ static void tab_put(apr_pool_t *p, mg_tab *t, const char *key, size_t len,
         t->maxlen = (uint32_t)len;
     }
 }
+
+#else /* MIGATE_BENCH_APR_HASH */
+
+/* The same table as an apr_hash_t, built only by bench/ to measure what
+ * the table above buys (docs/performance.md): the walk hashes nothing
+ * itself, a case-insensitive look-up folds the segment into a copy. */
+typedef struct {
+    apr_hash_t *h;
+    uint32_t count;
+    uint32_t maxlen;
+} mg_tab;
+
+#define FNV_BASIS 0u
+#define HASH_STEP(h, c) ((void)(c))
+
+static uint32_t tab_hash(const char *s, size_t len)
+{
+    (void)s;
+    (void)len;
+    return 0;
+}
+
+static inline void *tab_get_h(const mg_tab *t, const char *s, size_t len,
+                              uint32_t h, int ci)
+{
+    char low[256];
+    size_t i;
+
+    (void)h;
+    if (len > t->maxlen || !t->count || len > sizeof(low)) {
+        return NULL;
+    }
+    if (ci) {
+        for (i = 0; i < len; i++) {
+            low[i] = (char)migate_fold((unsigned char)s[i]);
+        }
+        s = low;
+    }
+    return apr_hash_get(t->h, s, (apr_ssize_t)len);
+}
+
+static void tab_put(apr_pool_t *p, mg_tab *t, const char *key, size_t len,
+                    void *val)
+{
+    if (!t->h) {
+        t->h = apr_hash_make(p);
+    }
+    apr_hash_set(t->h, apr_pstrmemdup(p, key, len), (apr_ssize_t)len, val);
+    t->count++;
+    if (len > t->maxlen) {
+        t->maxlen = (uint32_t)len;
+    }
+}
+#endif /* MIGATE_BENCH_APR_HASH */
 
 /* ---------------------------------------------------------------- */
 /* Nodes                                                             */
@@ -493,12 +550,12 @@ int walk(const mg_node *n, const char *s, const mg_walk *w, int ci,
         h = FNV_BASIS;
         if (ci) {
             for (e = s; e < end && *e != '/'; e++) {
-                h = (h ^ migate_fold((unsigned char)*e)) * FNV_PRIME;
+                HASH_STEP(h, migate_fold((unsigned char)*e));
             }
         }
         else {
             for (e = s; e < end && *e != '/'; e++) {
-                h = (h ^ (unsigned char)*e) * FNV_PRIME;
+                HASH_STEP(h, (unsigned char)*e);
             }
         }
         c = tab_get_h(&n->kids, s, (size_t)(e - s), h, ci);

@@ -8,8 +8,8 @@
  * "golden" are what tools/migate-policy wrote for these templates before
  * it wrote template rules (its resource_rules over template_alternatives:
  * MiGateAllowMatch, or a pair of MiGateAllowExact lines, here written as
- * one regex).  tool_regex() writes the same regex for any accepted
- * template, checked against every golden one; then random templates and
+ * one regex).  policy_regex() (policy_regex.h) writes the same regex for
+ * any accepted template, checked against every golden one; then random templates and
  * random paths are matched both ways, the regex compiled with PCRE2 -
  * on the trie alone (any bytes, doubled slashes too) and through the
  * whole decision (canonical paths, method sets, the rule named).
@@ -27,6 +27,7 @@
 #include "tap.h"
 #include "migate_rules.h"
 #include "migate_trie.h"
+#include "policy_regex.h"
 
 static void must(const char *err, const char *what)
 {
@@ -57,42 +58,6 @@ static int re_matches(const pcre2_code *c, const char *s, size_t len)
 
     pcre2_match_data_free(md);
     return rc >= 0;
-}
-
-/*
- * The regex migate-policy writes for an accepted template (context and
- * uri-template as one path): each {name} "[^/]+", or "[^/]*" as the last
- * node; without a '?' part one trailing '/' dropped and "/?" added
- * (unless the path part is "/" alone); with one, the path part as it
- * stands.  Literals here are drawn from [A-Za-z0-9_~.,@:!-], which the
- * tool writes as they are, '.' escaped.
- */
-static const char *tool_regex(apr_pool_t *p, const char *t)
-{
-    const char *q = strchr(t, '?'), *s, *e;
-    size_t plen = q ? (size_t)(q - t) : strlen(t);
-    char *out = apr_pstrdup(p, "^"), *lit;
-    int slash;
-
-    if (!q && plen > 1 && t[plen - 1] == '/') {
-        plen--;
-    }
-    slash = !q && plen > 1;
-    for (s = t; s < t + plen; s = e) {
-        e = memchr(s + 1, '/', (size_t)(t + plen - s - 1));
-        e = e ? e : t + plen;
-        if (s[1] == '{') {
-            out = apr_pstrcat(p, out, e == t + plen ? "/[^/]*" : "/[^/]+",
-                              NULL);
-            continue;
-        }
-        lit = apr_pstrmemdup(p, s, (size_t)(e - s));
-        for (; *lit; lit++) {
-            out = apr_pstrcat(p, out, *lit == '.' ? "\\." :
-                              apr_pstrmemdup(p, lit, 1), NULL);
-        }
-    }
-    return apr_pstrcat(p, out, slash ? "/?$" : "$", NULL);
 }
 
 /* What tools/migate-policy wrote (see the top of this file). */
@@ -156,14 +121,14 @@ static void test_golden(apr_pool_t *p)
     int bad_port = 0, bad_match = 0;
 
     for (i = 0; i < N_GOLDEN; i++) {
-        if (strcmp(tool_regex(p, golden[i].tmpl), golden[i].regex)) {
-            diag("tool_regex(%s) = %s, migate-policy wrote %s",
-                 golden[i].tmpl, tool_regex(p, golden[i].tmpl),
+        if (strcmp(policy_regex(p, golden[i].tmpl), golden[i].regex)) {
+            diag("policy_regex(%s) = %s, migate-policy wrote %s",
+                 golden[i].tmpl, policy_regex(p, golden[i].tmpl),
                  golden[i].regex);
             bad_port++;
         }
     }
-    is_int(bad_port, 0, "tool_regex writes what migate-policy wrote, "
+    is_int(bad_port, 0, "policy_regex writes what migate-policy wrote, "
            "for all %d golden templates", (int)N_GOLDEN);
 
     for (i = 0; i < N_GOLDEN; i++) {
@@ -263,7 +228,7 @@ static void test_random_single(apr_pool_t *pp)
         must(migate_template_check(p, tmpl), tmpl);
         t = migate_trie_make(p);
         migate_trie_add_template(p, t, tmpl, 0, 1);
-        c = re(tool_regex(p, tmpl));
+        c = re(policy_regex(p, tmpl));
         for (j = 0; j < 200; j++) {
             size_t len;
             char *s = random_path(p, &len);
@@ -273,7 +238,7 @@ static void test_random_single(apr_pool_t *pp)
             hits += b;
             if (a != b && bad++ < 5) {
                 diag("%s on %.*s: template %d, regex %s %d", tmpl, (int)len,
-                     s, a, tool_regex(p, tmpl), b);
+                     s, a, policy_regex(p, tmpl), b);
             }
         }
         pcre2_code_free(c);
@@ -322,7 +287,7 @@ static void test_random_policy(apr_pool_t *pp)
             where[i] = apr_psprintf(p, "t:%d", i);
             must(migate_policy_allow(pol, MIGATE_RULE_TEMPLATE, tmpl, ms[i],
                                      where[i]), tmpl);
-            c[i] = re(tool_regex(p, tmpl));
+            c[i] = re(policy_regex(p, tmpl));
         }
         migate_policy_compile(pol);
         for (j = 0; j < 300; j++) {
