@@ -115,7 +115,10 @@ const char *migate_methods_parse(const char *list, migate_methods_t *out,
     return NULL;
 }
 
-migate_methods_t migate_method_bits(const char *method, size_t len)
+_Static_assert(M_IDX_GET == 0 && MIGATE_METHOD_GET == 1u << M_IDX_GET,
+               "MIGATE_METHOD_GET is the bit of methods[M_IDX_GET]");
+
+migate_methods_t migate_method_lookup_bits(const char *method, size_t len)
 {
     int idx = migate_method_index(method, len);
 

@@ -68,8 +68,19 @@ int migate_methods_admit(migate_methods_t set, const char *method,
 
 /* What migate_methods_admit asks of a set, computed once per request:
  * the method's own bit, and GET's for HEAD; 0 for a method the table
- * does not know (only a set that names no method admits it). */
-migate_methods_t migate_method_bits(const char *method, size_t len);
+ * does not know (only a set that names no method admits it).  Most
+ * requests are GETs: they need no look-up. */
+#define MIGATE_METHOD_GET ((migate_methods_t)1)   /* GET is index 0 */
+migate_methods_t migate_method_lookup_bits(const char *method, size_t len);
+static inline migate_methods_t migate_method_bits(const char *method,
+                                                  size_t len)
+{
+    if (len == 3 && method[0] == 'G' && method[1] == 'E'
+        && method[2] == 'T') {
+        return MIGATE_METHOD_GET;
+    }
+    return migate_method_lookup_bits(method, len);
+}
 
 /* migate_methods_admit for a method that is not forbidden, by its
  * migate_method_bits. */

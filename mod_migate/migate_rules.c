@@ -493,7 +493,8 @@ static int deny_regex(const migate_policy *pol, const char *rp, size_t rlen,
 
 /* Steps 1 to 5: what is enforced whatever the mode.  *svc_ok is set when
  * the request names an opened service correctly. */
-static migate_reason_e gate(const migate_policy *pol,
+static inline __attribute__((always_inline))
+migate_reason_e gate(const migate_policy *pol,
                             const migate_request_t *rq, apr_pool_t *p,
                             migate_verdict_t *v, int *svc_ok)
 {
