@@ -53,11 +53,13 @@ static const char *const builtin_deny[] = {
 
 /* Names of the built-in checks, in migate_builtin_e order; the built-in
  * denies follow them as "builtin:/management", ... */
-static const char *const builtin_names[MIGATE_B__COUNT] = {
+static const char *const builtin_names[] = {
     "builtin:method", "builtin:canonical-path", "builtin:services",
     "builtin:service-metadata", "builtin:default-deny", "builtin:header",
     "builtin:protocol", "builtin:backend-plain", "builtin:backend-tls",
 };
+_Static_assert(sizeof(builtin_names) / sizeof(builtin_names[0])
+               == MIGATE_B__COUNT, "one name per built-in check");
 
 /* ---------------------------------------------------------------- */
 /* "/services/" in a target                                          */
