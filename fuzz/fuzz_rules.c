@@ -15,7 +15,9 @@
  *       -fno-sanitize-recover=all \
  *       $(apr-1-config --cflags --cppflags --includes) -Imod_migate \
  *       fuzz/fuzz_rules.c mod_migate/migate_core.c mod_migate/migate_path.c \
- *       mod_migate/migate_rules.c $(apr-1-config --link-ld --libs) -lpcre2-8
+ *       mod_migate/migate_rules.c mod_migate/migate_trie.c \
+ *       mod_migate/migate_regex.c mod_migate/migate_meta.c \
+ *       $(apr-1-config --link-ld --libs) -lpcre2-8
  */
 #include <stdint.h>
 #include <stdlib.h>

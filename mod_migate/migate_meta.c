@@ -91,7 +91,8 @@ static unsigned param_kind(const char *n, size_t len)
     size_t i;
 
     /* most parameters start with none of these letters */
-    if (len < 3 || !strchr("xwispotm", (int)migate_fold((unsigned char)n[0]))) {
+    if (len < 3
+        || !strchr("xwispotm", (int)migate_fold((unsigned char)n[0]))) {
         return 0;
     }
     if (migate_ci_eq(n, "xsd", 3)) {

@@ -505,7 +505,8 @@ typedef struct {
 } mg_walk;
 
 /* 1 (and *rule) if one of the rules admits the method. */
-static inline __attribute__((always_inline)) int take(const mg_hits *h, const mg_walk *w)
+static inline __attribute__((always_inline))
+int take(const mg_hits *h, const mg_walk *w)
 {
     int i;
 

@@ -8,9 +8,10 @@
  * "golden" are what tools/migate-policy wrote for these templates before
  * it wrote template rules (its resource_rules over template_alternatives:
  * MiGateAllowMatch, or a pair of MiGateAllowExact lines, here written as
- * one regex).  policy_regex() (policy_regex.h) writes the same regex for
- * any accepted template, checked against every golden one; then random templates and
- * random paths are matched both ways, the regex compiled with PCRE2 -
+ * one regex).  policy_regex() (policy_regex.h) writes the same regex
+ * for any accepted template, checked against every golden one; then
+ * random templates and random paths are matched both ways, the regex
+ * compiled with PCRE2 -
  * on the trie alone (any bytes, doubled slashes too) and through the
  * whole decision (canonical paths, method sets, the rule named).
  */
