@@ -248,8 +248,9 @@ static void dump_rules(apr_file_t *out, apr_pool_t *p, const char *what,
 
 static const char *metadata_text(apr_pool_t *p, unsigned kinds)
 {
-    const char *t = "";
+    const char *t = "", *m;
     unsigned k;
+    int i;
 
     if (kinds == 0) {
         return "Off (every metadata query refused)";
@@ -260,9 +261,12 @@ static const char *metadata_text(apr_pool_t *p, unsigned kinds)
                             migate_metadata_kind_name(k), NULL);
         }
     }
-    return apr_pstrcat(p, kinds == MIGATE_META_ALL ? "On: " : "", t,
-                       ", on exactly /services/<opened name>, GET HEAD "
-                       "OPTIONS", NULL);
+    t = apr_pstrcat(p, kinds == MIGATE_META_ALL ? "On: " : "", t,
+                    ", on exactly /services/<opened name>,", NULL);
+    for (i = 0; (m = migate_metadata_method_name(i)) != NULL; i++) {
+        t = apr_pstrcat(p, t, " ", m, NULL);
+    }
+    return t;
 }
 
 /* The built-in denies, from the policy's table. */

@@ -46,6 +46,28 @@ static const struct {
 };
 #define N_PARAMS (sizeof(meta_params) / sizeof(meta_params[0]))
 
+/* The methods of MI's GET processors: metadata is served on them only. */
+static const char *const meta_methods[] = { "GET", "HEAD", "OPTIONS" };
+#define N_METHODS (sizeof(meta_methods) / sizeof(meta_methods[0]))
+
+int migate_metadata_method(const char *method, size_t len)
+{
+    size_t i;
+
+    for (i = 0; i < N_METHODS; i++) {
+        if (strlen(meta_methods[i]) == len
+            && memcmp(meta_methods[i], method, len) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+const char *migate_metadata_method_name(int i)
+{
+    return i >= 0 && (size_t)i < N_METHODS ? meta_methods[i] : NULL;
+}
+
 unsigned migate_metadata_kind(const char *name)
 {
     int i;

@@ -43,6 +43,12 @@ const char *migate_metadata_kind_name(unsigned kind);
  * swagger), or NULL. */
 const char *migate_metadata_kind_param(unsigned kind);
 
+/* The methods MI answers metadata queries on (GET, HEAD, OPTIONS; case
+ * as sent): 1 for one of them.  migate_metadata_method_name(i) names
+ * the i-th, NULL past the last. */
+int migate_metadata_method(const char *method, size_t len);
+const char *migate_metadata_method_name(int i);
+
 /* The metadata a raw or decoded query asks for, as MI's GET processors
  * look for it (every parameter name, before '=' and split on '&', in
  * any case, so that a kind that is not allowed cannot hide behind one

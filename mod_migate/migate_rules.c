@@ -420,13 +420,6 @@ int migate_policy_allow_count(const migate_policy *pol)
 /* ---------------------------------------------------------------- */
 /* Deciding                                                          */
 
-static int is_meta_method(const char *m, size_t len)
-{
-    return (len == 3 && memcmp(m, "GET", 3) == 0)
-        || (len == 4 && memcmp(m, "HEAD", 4) == 0)
-        || (len == 7 && memcmp(m, "OPTIONS", 7) == 0);
-}
-
 /* The detail of a refusal where a regex rule could not be run. */
 static const char *not_run(apr_pool_t *p, const migate_policy *pol,
                            int rule, int error, const char *what)
@@ -589,7 +582,7 @@ migate_reason_e gate(const migate_policy *pol,
                 | migate_metadata_query_kinds(dq, dqlen) : 0;
     if (kinds) {
         if ((kinds & ~pol->metadata) || !svc_exact
-            || !is_meta_method(method, mlen)) {
+            || !migate_metadata_method(method, mlen)) {
             v->rule = MIGATE_B_SERVICE_METADATA;
             return MIGATE_R_SERVICE_METADATA;
         }

@@ -3,8 +3,8 @@
 # uri-templates answer every request alike (status, reason, and MI sees
 # the passed ones only); the refusal names its rule; -D MIGATE_DUMP
 # shows templates as written; a bad template stops httpd with a message
-# pointing to MiGateAllowMatch.  And regexes that hit PCRE2's match
-# limit refuse, saying so.
+# pointing to MiGateAllowMatch.  Regexes that hit PCRE2's match limit
+# refuse, saying so; ?tryit and ?wadl are metadata.
 use strict;
 use warnings FATAL => 'all';
 
@@ -31,7 +31,7 @@ my @random = map {
 } 1 .. 40;
 my @methods = qw(GET PUT POST);
 
-plan tests => 3 + 6 + 4;
+plan tests => 3 + 6 + 4 + 3;
 
 # 1. The differential: each request to both vhosts.
 my ($same, $n, $passed, $mi_ok) = (0, 0, 0, 1);
@@ -125,3 +125,10 @@ for my $c ([$long_a, 'not-allowed', 'allows nothing'],
             . join(' ', map { $_->{request} } @mi) . "\n# @b\n";
 }
 passed_ok('edge_regex_limit', 'GET', '/a/aaaa', 'a regex within its limit');
+
+# 4. Metadata of no kind an operator can open, on an allowed path.
+refused_ok('edge_template', 'GET', '/shop/orders/1?tryit', 403,
+           'service-metadata', '?tryit');
+refused_ok('edge_template', 'GET', '/shop/orders/1?a=1&WADL', 403,
+           'service-metadata', '?WADL');
+passed_ok('edge_template', 'GET', '/shop/orders/1?mexico=1', 'not ?mex');

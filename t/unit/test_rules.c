@@ -724,6 +724,21 @@ static void test_metadata_kinds(apr_pool_t *p)
     ok(!strcmp(migate_metadata_kind_param(MIGATE_META_SWAGGER),
                "swagger.json"), "swagger is asked as swagger.json");
     ok(migate_metadata_kind_param(0) == NULL, "no parameter for none");
+    ok(migate_metadata_method("GET", 3) && migate_metadata_method("HEAD", 4)
+       && migate_metadata_method("OPTIONS", 7)
+       && !migate_metadata_method("POST", 4)
+       && !migate_metadata_method("get", 3)
+       && !migate_metadata_method("GETX", 4),
+       "metadata is served on GET, HEAD and OPTIONS only");
+    ok(!strcmp(migate_metadata_method_name(2), "OPTIONS")
+       && migate_metadata_method_name(3) == NULL,
+       "the metadata methods are named in order");
+    is_int((int)migate_metadata_query_kinds("a=1&TryIt&wsdl", 14),
+           (int)(MIGATE_META_NEVER | MIGATE_META_WSDL),
+           "a query's kinds: every parameter, ?tryit of no kind");
+    is_int((int)migate_metadata_query_kinds("openapi.yaml=x", 14),
+           (int)MIGATE_META_SWAGGER, "?openapi.yaml is swagger");
+    ok(!(MIGATE_META_NEVER & MIGATE_META_ALL), "no kind opens ?mex");
 
     /* each kind's parameter is that kind, and only that kind, to the
      * decision: allowed alone, it passes; every other kind is refused */
