@@ -180,7 +180,7 @@ FUZZ_CFLAGS        := -g -O1 -std=gnu11 $(WARN) \
 ASAN_BUILD         ?= build-asan
 SAN_FLAGS          := -fsanitize=address,undefined -fno-omit-frame-pointer
 
-.PHONY: fuzz-deps fuzz-smoke fuzz-sent valgrind
+.PHONY: fuzz-deps fuzz-smoke fuzz-sent valgrind bench-choices
 
 $(BUILD)/fuzz/fuzz_%: fuzz/fuzz_%.c $(CORE_SRC) $(HEADERS)
 	@mkdir -p $(BUILD)/fuzz
@@ -236,6 +236,24 @@ $(BUILD)/bench/%: bench/%.c $(BENCH_CORE) $(HEADERS)
 	@mkdir -p $(BUILD)/bench
 	$(CC) $(CORE_CFLAGS) -o $@ $< $(BENCH_CORE) $(APR_LIBS) $(LIBS) \
 	    $(EXTRA_LDFLAGS)
+
+# make bench-choices: the trie's table against apr_hash_t, merged regexes
+# against one pcre2_match each (docs/performance.md), in instructions.
+$(BUILD)/bench/bench_decide_apr: bench/bench_decide.c $(BENCH_CORE) $(HEADERS)
+	@mkdir -p $(BUILD)/bench
+	$(CC) $(CORE_CFLAGS) -DMIGATE_BENCH_APR_HASH -o $@ $< $(BENCH_CORE) \
+	    $(APR_LIBS) $(LIBS) $(EXTRA_LDFLAGS)
+
+$(BUILD)/bench/bench_decide_nomerge: bench/bench_decide.c $(BENCH_CORE) \
+                                     $(HEADERS)
+	@mkdir -p $(BUILD)/bench
+	$(CC) $(CORE_CFLAGS) -DMIGATE_BENCH_NO_MERGE -o $@ $< $(BENCH_CORE) \
+	    $(APR_LIBS) $(LIBS) $(EXTRA_LDFLAGS)
+
+bench-choices: $(BUILD)/bench/bench_decide $(BUILD)/bench/bench_decide_apr \
+               $(BUILD)/bench/bench_decide_nomerge
+	sh tools/install-deps valgrind
+	sh bench/run-choices $(BUILD)/bench
 
 bench: $(BUILD)/bench/bench_decide $(BUILD)/bench/bench_uuid
 	sh tools/install-deps wrk valgrind libapache2-mod-security2 \
