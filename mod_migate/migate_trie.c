@@ -467,6 +467,15 @@ static void tmpl_insert(apr_pool_t *p, mg_node *n, const mg_seg *g, int k,
  * where the regex has "[^/]+" before a '/'), and, without a query part,
  * the path with one more '/' (".../?").  A template that ends in '/'
  * before its '?' ("/a/?x") already names its last, empty segment.
+ *
+ * How Synapse matches (wso2-synapse, modules/commons/.../templates/uri/
+ * parser): Node.matchAll walks the template's nodes over "path?query"
+ * and accepts one '/' left over after the last node; a
+ * SimpleStringExpression ({name}) takes characters up to a reserved one
+ * (':', '/', '?', '#', '[', ']', '@', and the sub-delimiters unless
+ * synapse.allow.subdelims) or the next node's first character.  Like the
+ * regex, a template rule lets any byte but '/' into a {name}: a little
+ * wider than Synapse, never narrower (MI answers the rest with 404).
  */
 void migate_trie_add_template(apr_pool_t *p, migate_trie *t,
                               const char *tmpl, migate_methods_t m,
