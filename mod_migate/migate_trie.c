@@ -474,8 +474,8 @@ static void tmpl_insert(apr_pool_t *p, mg_node *n, const mg_seg *g, int k,
  * SimpleStringExpression ({name}) takes characters up to a reserved one
  * (':', '/', '?', '#', '[', ']', '@', and the sub-delimiters unless
  * synapse.allow.subdelims) or the next node's first character.  Like the
- * regex, a template rule lets any byte but '/' into a {name}: a little
- * wider than Synapse, never narrower (MI answers the rest with 404).
+ * regex, a template rule lets any byte but '/' into a {name}, so it is
+ * wider than Synapse there (MI answers such a path with its own 404).
  */
 void migate_trie_add_template(apr_pool_t *p, migate_trie *t,
                               const char *tmpl, migate_methods_t m,
