@@ -55,7 +55,8 @@ int migate_method_index(const char *token, size_t len)
 
     /* runs once per request: most tokens differ at the first byte */
     for (i = 0; i < N_METHODS; i++) {
-        for (k = 0; k < len && methods[i][k] == token[k]; k++) {
+        for (k = 0; k < len && methods[i][k] && methods[i][k] == token[k];
+             k++) {
             ;
         }
         if (k == len && methods[i][k] == '\0') {

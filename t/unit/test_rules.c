@@ -724,6 +724,14 @@ static void test_metadata_kinds(apr_pool_t *p)
     ok(!strcmp(migate_metadata_kind_param(MIGATE_META_SWAGGER),
                "swagger.json"), "swagger is asked as swagger.json");
     ok(migate_metadata_kind_param(0) == NULL, "no parameter for none");
+    /* method tokens are compared by length, never past a table entry */
+    is_int(migate_method_index("GET", 3), 0, "GET is method 0");
+    is_int(migate_method_index("GET\0X", 5), -1, "GET\\0X is no method");
+    is_int(migate_method_index("GE", 2), -1, "GE is no method");
+    is_int(migate_method_index("", 0), -1, "nor is the empty token");
+    is_int((int)migate_method_bits("HEAD", 4), 3, "HEAD's bits: its own "
+           "and GET's");
+    is_int((int)migate_method_bits("GETS", 4), 0, "GETS: none");
     ok(migate_metadata_method("GET", 3) && migate_metadata_method("HEAD", 4)
        && migate_metadata_method("OPTIONS", 7)
        && !migate_metadata_method("POST", 4)
