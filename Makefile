@@ -19,6 +19,7 @@ LIBS       := -lpcre2-8 -lssl -lcrypto
 
 # The pure core: no httpd headers, unit tested and fuzzed on its own.
 CORE_SRC := $(SRC)/migate_core.c $(SRC)/migate_path.c $(SRC)/migate_rules.c \
+            $(SRC)/migate_trie.c $(SRC)/migate_regex.c $(SRC)/migate_meta.c \
             $(SRC)/migate_uuid.c $(SRC)/migate_hdr.c $(SRC)/migate_tls.c
 # The glue: httpd hooks, configuration, logging.
 GLUE_SRC := $(SRC)/mod_migate.c $(SRC)/migate_config.c \
@@ -59,7 +60,8 @@ $(MODULE): $(CORE_SRC) $(GLUE_SRC) $(HEADERS)
 	cp $(BUILD)/apxs/.libs/mod_migate.so $@
 
 # Unit tests: one binary per t/unit/test_*.c, linked with the whole core.
-$(BUILD)/unit/%: t/unit/%.c $(CORE_SRC) $(HEADERS) t/unit/tap.h
+$(BUILD)/unit/%: t/unit/%.c $(CORE_SRC) $(HEADERS) t/unit/tap.h \
+                 t/unit/policy_regex.h
 	@mkdir -p $(BUILD)/unit
 	$(CC) $(CORE_CFLAGS) -It/unit -o $@ $< $(CORE_SRC) $(APR_LIBS) $(LIBS) \
 	    $(EXTRA_LDFLAGS)
@@ -176,7 +178,7 @@ test-deb:
 FUZZ_CC            ?= clang
 FUZZ_SECONDS       ?= 600
 FUZZ_SMOKE_SECONDS ?= 15
-FUZZ_TARGETS       := path rules args regex
+FUZZ_TARGETS       := path rules args regex template
 FUZZ_BIN           := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
 FUZZ_CFLAGS        := -g -O1 -std=gnu11 $(WARN) \
                       -fsanitize=fuzzer,address,undefined \
@@ -184,7 +186,7 @@ FUZZ_CFLAGS        := -g -O1 -std=gnu11 $(WARN) \
 ASAN_BUILD         ?= build-asan
 SAN_FLAGS          := -fsanitize=address,undefined -fno-omit-frame-pointer
 
-.PHONY: fuzz-deps fuzz-smoke fuzz-sent valgrind
+.PHONY: fuzz-deps fuzz-smoke fuzz-sent valgrind bench-choices
 
 $(BUILD)/fuzz/fuzz_%: fuzz/fuzz_%.c $(CORE_SRC) $(HEADERS)
 	@mkdir -p $(BUILD)/fuzz
@@ -233,12 +235,31 @@ valgrind: module pki
 BENCH_SECONDS ?= 5
 BENCH_ROUNDS  ?= 3
 BENCH_CORE := $(SRC)/migate_core.c $(SRC)/migate_path.c \
-              $(SRC)/migate_rules.c $(SRC)/migate_uuid.c
+              $(SRC)/migate_rules.c $(SRC)/migate_trie.c \
+              $(SRC)/migate_regex.c $(SRC)/migate_meta.c $(SRC)/migate_uuid.c
 
 $(BUILD)/bench/%: bench/%.c $(BENCH_CORE) $(HEADERS)
 	@mkdir -p $(BUILD)/bench
 	$(CC) $(CORE_CFLAGS) -o $@ $< $(BENCH_CORE) $(APR_LIBS) $(LIBS) \
 	    $(EXTRA_LDFLAGS)
+
+# make bench-choices: the trie's table against apr_hash_t, merged regexes
+# against one pcre2_match each (docs/performance.md), in instructions.
+$(BUILD)/bench/bench_decide_apr: bench/bench_decide.c $(BENCH_CORE) $(HEADERS)
+	@mkdir -p $(BUILD)/bench
+	$(CC) $(CORE_CFLAGS) -DMIGATE_BENCH_APR_HASH -o $@ $< $(BENCH_CORE) \
+	    $(APR_LIBS) $(LIBS) $(EXTRA_LDFLAGS)
+
+$(BUILD)/bench/bench_decide_nomerge: bench/bench_decide.c $(BENCH_CORE) \
+                                     $(HEADERS)
+	@mkdir -p $(BUILD)/bench
+	$(CC) $(CORE_CFLAGS) -DMIGATE_BENCH_NO_MERGE -o $@ $< $(BENCH_CORE) \
+	    $(APR_LIBS) $(LIBS) $(EXTRA_LDFLAGS)
+
+bench-choices: $(BUILD)/bench/bench_decide $(BUILD)/bench/bench_decide_apr \
+               $(BUILD)/bench/bench_decide_nomerge
+	sh tools/install-deps valgrind
+	sh bench/run-choices $(BUILD)/bench
 
 bench: $(BUILD)/bench/bench_decide $(BUILD)/bench/bench_uuid
 	sh tools/install-deps wrk valgrind libapache2-mod-security2 \

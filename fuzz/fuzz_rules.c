@@ -15,7 +15,9 @@
  *       -fno-sanitize-recover=all \
  *       $(apr-1-config --cflags --cppflags --includes) -Imod_migate \
  *       fuzz/fuzz_rules.c mod_migate/migate_core.c mod_migate/migate_path.c \
- *       mod_migate/migate_rules.c $(apr-1-config --link-ld --libs) -lpcre2-8
+ *       mod_migate/migate_rules.c mod_migate/migate_trie.c \
+ *       mod_migate/migate_regex.c mod_migate/migate_meta.c \
+ *       $(apr-1-config --link-ld --libs) -lpcre2-8
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -65,7 +67,7 @@ static void build(void)
     for (i = 0; i < N_OPENED; i++) {
         must(migate_policy_service(a, opened[i], NULL));
     }
-    must(migate_policy_compile(a));
+    migate_policy_compile(a);
     pols[0].pol = a;
     pols[0].metadata = 0;
 
@@ -79,8 +81,8 @@ static void build(void)
     for (i = 0; i < N_OPENED; i++) {
         must(migate_policy_service(b, opened[i], NULL));
     }
-    migate_policy_set_metadata(b, 1);
-    must(migate_policy_compile(b));
+    migate_policy_set_metadata_kinds(b, MIGATE_META_ALL);
+    migate_policy_compile(b);
     pols[1].pol = b;
     pols[1].metadata = 1;
 }

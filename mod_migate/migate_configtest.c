@@ -427,14 +427,19 @@ void migate_configtest_warn(apr_pool_t *p, server_rec *s)
 static const char *metadata_text(apr_pool_t *p, const migate_srv_conf *sc)
 {
     unsigned kinds = (unsigned)migate_cfg_metadata(sc);
+    const char *t, *m;
+    int i;
 
     if (kinds == 0) {
         return "Off (every metadata query refused)";
     }
-    return apr_pstrcat(p, kinds == MIGATE_META_ALL ? "On: " : "",
-                       migate_describe_metadata(p, sc, " ", "", ""),
-                       ", on exactly /services/<opened name>, GET HEAD "
-                       "OPTIONS", NULL);
+    t = apr_pstrcat(p, kinds == MIGATE_META_ALL ? "On: " : "",
+                    migate_describe_metadata(p, sc, " ", "", ""),
+                    ", on exactly /services/<opened name>,", NULL);
+    for (i = 0; (m = migate_metadata_method_name(i)) != NULL; i++) {
+        t = apr_pstrcat(p, t, " ", m, NULL);
+    }
+    return t;
 }
 
 /* The policy as the status page lists it (migate_describe.h), one rule

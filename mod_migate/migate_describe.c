@@ -113,6 +113,8 @@ const char *migate_describe_kind(const migate_rule_spec *rs)
         return "exact";
     case MIGATE_RULE_REGEX:
         return "regex";
+    case MIGATE_RULE_TEMPLATE:
+        return "template";
     default:
         return "prefix";
     }

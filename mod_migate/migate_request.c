@@ -363,10 +363,10 @@ int migate_post_read_request(request_rec *r)
         return DECLINED;
     }
     if (v.reportable && migate_cfg_report(sc)) {
-        migate_outcome_refuse(r, why, 1, v.rule, NULL);
+        migate_outcome_refuse(r, why, 1, v.rule, v.detail);
         return DECLINED;
     }
-    return refuse(r, sc, why, v.rule, NULL);
+    return refuse(r, sc, why, v.rule, v.detail);
 }
 
 /*
@@ -523,7 +523,8 @@ static int judge_redirect(request_rec *r, const migate_srv_conf *sc)
  * what decided.
  */
 static migate_reason_e judge_target(request_rec *r, const migate_srv_conf *sc,
-                                    const char *url, int whole, int *rule)
+                                    const char *url, int whole, int *rule,
+                                    const char **detail)
 {
     migate_request_t rq;
     migate_verdict_t v;
@@ -531,6 +532,7 @@ static migate_reason_e judge_target(request_rec *r, const migate_srv_conf *sc,
     const char *p;
 
     *rule = MIGATE_B_CANONICAL_PATH;
+    *detail = NULL;
     if (!strncasecmp(url, "unix:", 5) && (p = strchr(url, '|')) != NULL) {
         url = p + 1;
     }
@@ -551,6 +553,7 @@ static migate_reason_e judge_target(request_rec *r, const migate_srv_conf *sc,
         why = migate_policy_decide(sc->policy, &rq, r->pool, &v);
     }
     *rule = v.rule;
+    *detail = v.detail;
     return why;
 }
 
@@ -566,6 +569,7 @@ static int judge_subrequest(request_rec *r, const migate_srv_conf *sc,
                             const char *url)
 {
     migate_reason_e why;
+    const char *detail;
     int rule;
 
     if (migate_cfg_backend_tls(sc) == MIGATE_TLS_STRICT
@@ -573,7 +577,7 @@ static int judge_subrequest(request_rec *r, const migate_srv_conf *sc,
         why = MIGATE_R_BACKEND_PLAIN;
     }
     else {
-        why = judge_target(r, sc, url, 1, &rule);
+        why = judge_target(r, sc, url, 1, &rule, &detail);
     }
     if (why == MIGATE_PASS) {
         return OK;
@@ -589,7 +593,7 @@ int migate_judge_route(request_rec *r, const char *url, int whole)
 {
     migate_srv_conf *sc = migate_srv(r->server);
     migate_reason_e why;
-    const char *p;
+    const char *p, *detail;
     int tls_mode, status, rule;
 
     /* Judged once per request and URL: fixups and the scheme hook both
@@ -619,11 +623,12 @@ int migate_judge_route(request_rec *r, const char *url, int whole)
                           MIGATE_B_BACKEND_PLAIN, url);
         }
     }
-    why = judge_target(r, sc, url, whole, &rule);
+    why = judge_target(r, sc, url, whole, &rule, &detail);
     if (why != MIGATE_PASS) {
         return refuse(r, sc, why, rule,
                       apr_pstrcat(r->pool, "backend target ", url,
-                                  mapping_made(r, url), NULL));
+                                  mapping_made(r, url),
+                                  detail ? "; " : "", detail, NULL));
     }
     return OK;
 }
