@@ -243,7 +243,7 @@ sub word {
 
 my @BAD;        # see below
 
-plan tests => 14 + @CASES + @generated + 4 + 3 * 9;
+plan tests => 15 + @CASES + @generated + 4 + 3 * 9;
 
 # ---- Generate ------------------------------------------------------------
 
@@ -385,10 +385,16 @@ ok($rc == 1 && $out =~ m{^-MiGateAllow GET,HEAD,OPTIONS /catalog/books$}m
    && $out !~ m{^[-+]MiGateAllow\S* \S+ /healthcare}m,
    '--diff: an API gone shows as its removed rules, exit 1') or diag($out);
 ok(slurp("$dir/mi-apis.conf") eq $policy, '--diff writes nothing');
-($rc, $out) = run('--diff', "$dir/mi-apis.conf", "$dir/app.car");
+($rc, $out, $err) = run('--diff', "$dir/mi-apis.conf", "$dir/app.car");
+ok($rc == 0 && $out eq '' && $err eq '',
+   '--diff: the opened service is kept from the file in service')
+    or diag("$rc: $out$err");
+($rc, $out, $err) = run('--close-service', 'StockQuoteProxy', '--diff',
+                        "$dir/mi-apis.conf", "$dir/app.car");
 ok($rc == 1 && $out =~ /^-MiGateAllowService StockQuoteProxy$/m
-   && $out =~ /^\+#MiGateAllowService StockQuoteProxy$/m,
-   '--diff: a service no longer opened') or diag($out);
+   && $out =~ /^\+#MiGateAllowService StockQuoteProxy$/m
+   && $err =~ /^migate-policy: warning: service StockQuoteProxy is open in \S*mi-apis\.conf; the new policy would close it: closed with --close-service$/m,
+   '--diff: a service closed shows, with a warning') or diag("$out$err");
 
 # ---- The artifacts' text never becomes a directive ---------------------
 
