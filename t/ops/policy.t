@@ -276,7 +276,7 @@ ok($rc4 == 0 && rules_of($server) eq rules_of($policy),
 my @lines = split /\n/, $policy;
 my $uncommented = grep {
     my $j = $_ - 1;
-    $j-- while $j >= 0 && $lines[$j] =~ /^MiGateAllow(?!Service)/;
+    $j-- while $j >= 0 && $lines[$j] =~ /^(?:MiGateAllow(?!Service)|#   )/;
     $lines[$j] !~ /^# \w+: .*(?:uri-template|url-mapping|default resource).*, \S*app\.car!\w+_1\.0\.0\/\w+-1\.0\.0\.xml$/;
 } grep { $lines[$_] =~ /^MiGateAllow(?!Service)/ } 0 .. $#lines;
 ok(!$uncommented, 'each rule follows a comment naming API, resource and file');
