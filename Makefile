@@ -19,6 +19,7 @@ LIBS       := -lpcre2-8 -lssl -lcrypto
 
 # The pure core: no httpd headers, unit tested and fuzzed on its own.
 CORE_SRC := $(SRC)/migate_core.c $(SRC)/migate_path.c $(SRC)/migate_rules.c \
+            $(SRC)/migate_trie.c $(SRC)/migate_regex.c $(SRC)/migate_meta.c \
             $(SRC)/migate_uuid.c $(SRC)/migate_hdr.c $(SRC)/migate_tls.c
 # The glue: httpd hooks, configuration, logging.
 GLUE_SRC := $(SRC)/mod_migate.c $(SRC)/migate_config.c \
@@ -227,7 +228,8 @@ valgrind: module pki
 BENCH_SECONDS ?= 5
 BENCH_ROUNDS  ?= 3
 BENCH_CORE := $(SRC)/migate_core.c $(SRC)/migate_path.c \
-              $(SRC)/migate_rules.c $(SRC)/migate_uuid.c
+              $(SRC)/migate_rules.c $(SRC)/migate_trie.c \
+              $(SRC)/migate_regex.c $(SRC)/migate_meta.c $(SRC)/migate_uuid.c
 
 $(BUILD)/bench/%: bench/%.c $(BENCH_CORE) $(HEADERS)
 	@mkdir -p $(BUILD)/bench

@@ -276,7 +276,7 @@ static void fz_rule(migate_rule_kind_e kind, const char *a)
         migate_policy *pol = migate_policy_make(pool);
         CHECK(migate_policy_allow(pol, kind, a, 0, NULL) == NULL);
         CHECK(migate_policy_deny(pol, kind, a, NULL) == NULL);
-        CHECK(migate_policy_compile(pol) == NULL);
+        migate_policy_compile(pol);
     }
 }
 

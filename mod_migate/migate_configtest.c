@@ -265,6 +265,20 @@ static const char *metadata_text(apr_pool_t *p, unsigned kinds)
                        "OPTIONS", NULL);
 }
 
+/* The built-in denies, from the policy's table. */
+static const char *builtin_deny_text(apr_pool_t *p)
+{
+    const char *t = "", *path;
+    int i;
+
+    for (i = 0; (path = migate_builtin_deny_path(i)) != NULL; i++) {
+        t = apr_pstrcat(p, t, i ? ", " : "", path,
+                        i ? "" : " (every spelling, except opened services)",
+                        NULL);
+    }
+    return t;
+}
+
 static void dump_server(apr_file_t *out, apr_pool_t *p, server_rec *main_s,
                         server_rec *vs)
 {
@@ -300,10 +314,8 @@ static void dump_server(apr_file_t *out, apr_pool_t *p, server_rec *main_s,
     }
     apr_file_printf(out, "    metadata: %s\n",
                     metadata_text(p, (unsigned)migate_cfg_metadata(sc)));
-    apr_file_printf(out, "    deny:     built-in: /services (every "
-                    "spelling, except opened services), /management, "
-                    "/dashboard, /carbon, /fileupload (any case); methods "
-                    "TRACE, TRACK, CONNECT\n");
+    apr_file_printf(out, "    deny:     built-in: %s (any case); methods "
+                    "TRACE, TRACK, CONNECT\n", builtin_deny_text(p));
     /* the main server's deny rules come first in a vhost's list */
     n_main_deny = vs != main_s ? msc->deny->nelts : 0;
     for (i = 0; i < sc->deny->nelts; i++) {

@@ -75,4 +75,12 @@ int migate_methods_admit(migate_methods_t set, const char *method,
  */
 int migate_url_is_tls(const char *url);
 
+/* Branch-free ASCII lowercase of one byte, for request bytes that are
+ * compared or hashed folded rather than copied lowercase: only 'A'-'Z'
+ * change, so fold(c) == 's' exactly when c is 's' or 'S'. */
+static inline unsigned migate_fold(unsigned c)
+{
+    return c | ((c - 'A' < 26u) << 5);
+}
+
 #endif /* MIGATE_CORE_H */

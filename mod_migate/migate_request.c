@@ -366,10 +366,10 @@ int migate_post_read_request(request_rec *r)
     st->canon = v.canon;
     st->canon_len = v.canon_len;
     if (v.reportable && migate_cfg_report(sc)) {
-        migate_verdict_refuse(r, why, 1, v.rule, NULL);
+        migate_verdict_refuse(r, why, 1, v.rule, v.detail);
         return DECLINED;
     }
-    return refuse(r, sc, why, v.rule, NULL);
+    return refuse(r, sc, why, v.rule, v.detail);
 }
 
 /*
@@ -474,7 +474,8 @@ int migate_fixups(request_rec *r)
     why = migate_policy_check_sent(sc->policy, &rq, r->pool, &v);
     if (why != MIGATE_PASS) {
         return refuse(r, sc, why, v.rule,
-                      apr_pstrcat(r->pool, "backend target ", url, NULL));
+                      apr_pstrcat(r->pool, "backend target ", url,
+                                  v.detail ? "; " : "", v.detail, NULL));
     }
     return DECLINED;
 }

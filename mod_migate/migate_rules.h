@@ -3,21 +3,24 @@
  * decision it makes on one request.
  *
  * A policy is built once at configuration time (migate_policy_make, the
- * _add calls, then migate_policy_compile) and is read-only afterwards, so
- * every thread of every child shares it.  Deciding allocates nothing but
- * small per-request buffers (canonical path, decoded query, lowercase
- * path, raw target for deny regexes) from the pool it is given.
+ * _allow, _deny and _service calls, then migate_policy_compile) and is
+ * read-only afterwards, so every thread of every child shares it.
+ * Deciding allocates nothing but small per-request buffers (canonical
+ * path, decoded query, the raw target for deny regexes when it is not
+ * one string already) from the pool it is given.
  */
 #ifndef MIGATE_RULES_H
 #define MIGATE_RULES_H
 
 #include <apr_pools.h>
 #include "migate_core.h"
+#include "migate_meta.h"
 
 typedef enum {
     MIGATE_RULE_PREFIX = 0,   /* segment-aware prefix ("/api", "/api/")  */
     MIGATE_RULE_EXACT,        /* one exact path                          */
-    MIGATE_RULE_REGEX         /* PCRE2 regex over the canonical path     */
+    MIGATE_RULE_REGEX,        /* PCRE2 regex over the canonical path     */
+    MIGATE_RULE_TEMPLATE      /* MI's uri-template: /orders/{id} (allow) */
 } migate_rule_kind_e;
 
 typedef struct migate_policy migate_policy;
@@ -29,7 +32,9 @@ migate_policy *migate_policy_make(apr_pool_t *p);
  * Check one rule's pattern without adding it (used by the directive
  * setters so that "apache2 -t" names the directive and the reason).
  * Returns NULL or an error text allocated from p: a path that does not
- * start with '/', or PCRE2's message with the offset of the error.
+ * start with '/', PCRE2's message with the offset of the error, or what
+ * a template holds that a template rule does not take (SPEC
+ * MiGateAllowTemplate).
  */
 const char *migate_rule_check(apr_pool_t *p, migate_rule_kind_e kind,
                               const char *pattern);
@@ -40,7 +45,8 @@ const char *migate_rule_check(apr_pool_t *p, migate_rule_kind_e kind,
 const char *migate_service_name_check(apr_pool_t *p, const char *name);
 
 /* Add rules.  Each returns NULL or an error text from the policy pool.
- * Allow rules match case-sensitively, deny rules case-insensitively.
+ * Allow rules match case-sensitively, deny rules case-insensitively;
+ * a template is an allow rule only.
  * where names the rule in refusal lines and counters: "file:line" of
  * its directive. */
 const char *migate_policy_allow(migate_policy *pol, migate_rule_kind_e kind,
@@ -75,9 +81,10 @@ const char *migate_builtin_name(migate_builtin_e b);
 int migate_policy_rule_count(const migate_policy *pol);
 const char *migate_policy_rule_name(const migate_policy *pol, int rule);
 
-/* The index of the first operator's rule: each migate_policy_allow,
- * _deny and _service call that succeeds names one index, in call order
- * (a service named twice too, though only the first can decide). */
+/* The index of the first operator's rule (after the built-in checks
+ * and denies): each migate_policy_allow, _deny and _service call that
+ * succeeds names one index, in call order (a service named twice too,
+ * though only the first can decide). */
 int migate_policy_first_rule(const migate_policy *pol);
 
 /* The paths denied whatever the configuration, any case (SPEC "Always
@@ -85,35 +92,16 @@ int migate_policy_first_rule(const migate_policy *pol);
  * the hard denies of "builtin:/management", ...  NULL past the end. */
 const char *migate_builtin_deny_path(int i);
 
-/* Metadata query kinds (MiGateServiceMetadata), one bit each. */
-#define MIGATE_META_WSDL    0x01u   /* ?wsdl                            */
-#define MIGATE_META_WSDL2   0x02u   /* ?wsdl2                           */
-#define MIGATE_META_XSD     0x04u   /* ?xsd, ?xsd=a.xsd, ?xsd1, ...     */
-#define MIGATE_META_INFO    0x08u   /* ?info                            */
-#define MIGATE_META_SWAGGER 0x10u   /* ?swagger.json, ?swagger.yaml     */
-#define MIGATE_META_POLICY  0x20u   /* ?policy                          */
-#define MIGATE_META_ALL     0x3fu
-
-/* The bit of a kind name ("wsdl", "wsdl2", "xsd", "info", "swagger",
- * "policy"; any case), or 0 for an unknown name. */
-unsigned migate_metadata_kind(const char *name);
-/* The name of one kind bit, or NULL. */
-const char *migate_metadata_kind_name(unsigned kind);
-/* A query parameter that asks for the kind ("swagger.json" for
- * swagger), or NULL. */
-const char *migate_metadata_kind_param(unsigned kind);
-
-/* Metadata queries of the given kinds pass on exactly
- * /services/<opened name> (GET, HEAD, OPTIONS); every other metadata
- * query is refused.  _set_metadata(pol, 1) allows every kind (On),
- * 0 none (Off). */
+/* Metadata queries of the given kinds (migate_meta.h; MIGATE_META_ALL
+ * for On, 0 for Off) pass on exactly /services/<opened name> (GET,
+ * HEAD, OPTIONS); every other metadata query is refused. */
 void migate_policy_set_metadata_kinds(migate_policy *pol, unsigned kinds);
-void migate_policy_set_metadata(migate_policy *pol, int on);
 
-/* Build the lookup structures (trie, combined JIT regexes).  Call once,
+/* Merge the regexes (the trie is built as rules are added).  Call once,
  * after the last add and before deciding (an uncompiled policy refuses
- * everything).  NULL or an error text. */
-const char *migate_policy_compile(migate_policy *pol);
+ * everything); a second call does nothing.  Every rule was checked when
+ * it was added, so this cannot fail. */
+void migate_policy_compile(migate_policy *pol);
 
 /* Counts, for start-up warnings and the status page. */
 int migate_policy_allow_count(const migate_policy *pol);
@@ -135,8 +123,11 @@ typedef struct {
     int rule;                 /* what decided (migate_policy_rule_name):
                                  the refusing check or rule (a deny
                                  regex that matched or could not be
-                                 run), or the prefix, exact, regex or
-                                 service rule that allowed              */
+                                 run), or the prefix, exact, template,
+                                 regex or service rule that allowed     */
+    const char *detail;       /* NULL, or what the refusal line adds: a
+                                 regex rule that PCRE2 could not run
+                                 within its limits                      */
 } migate_verdict_t;
 
 /*

@@ -280,6 +280,8 @@ static const char *kind_name(const migate_rule_spec *rs, int deny)
     switch (rs->kind) {
     case MIGATE_RULE_EXACT:
         return "MiGateAllowExact";
+    case MIGATE_RULE_TEMPLATE:
+        return "MiGateAllowTemplate";
     case MIGATE_RULE_REGEX:
         return deny ? "MiGateDenyMatch" : "MiGateAllowMatch";
     default:
@@ -292,6 +294,8 @@ static const char *kind_word(const migate_rule_spec *rs)
     switch (rs->kind) {
     case MIGATE_RULE_EXACT:
         return "exact";
+    case MIGATE_RULE_TEMPLATE:
+        return "template";
     case MIGATE_RULE_REGEX:
         return "regex";
     default:
