@@ -159,6 +159,7 @@ static migate_policy *load_policy(apr_pool_t *p, const char *file)
         { "MiGateAllow", MIGATE_RULE_PREFIX },
         { "MiGateAllowExact", MIGATE_RULE_EXACT },
         { "MiGateAllowMatch", MIGATE_RULE_REGEX },
+        { "MiGateAllowTemplate", MIGATE_RULE_TEMPLATE },
     };
     migate_policy *pol = migate_policy_make(p);
     char line[4096];
@@ -210,7 +211,7 @@ static migate_policy *load_policy(apr_pool_t *p, const char *file)
              tok[n - 1]);
     }
     fclose(f);
-    must(migate_policy_compile(pol), "compile");
+    migate_policy_compile(pol);
     return pol;
 }
 

@@ -243,7 +243,7 @@ sub word {
 
 my @BAD;        # see below
 
-plan tests => 15 + @CASES + @generated + 4 + 3 * 9;
+plan tests => 17 + @CASES + @generated + 4 + 3 * 9;
 
 # ---- Generate ------------------------------------------------------------
 
@@ -281,6 +281,13 @@ my $uncommented = grep {
 } grep { $lines[$_] =~ /^MiGateAllow(?!Service)/ } 0 .. $#lines;
 ok(!$uncommented, 'each rule follows a comment naming API, resource and file');
 sub lines_re { my $re = join '', @_; return qr/$re/m }
+like($policy, lines_re('^# HealthcareAPI: GET uri-template /doctor/\{doctorType\}, .*\n',
+                       'MiGateAllowTemplate GET,OPTIONS /healthcare/doctor/\{doctorType\}$'),
+     'a uri-template of {name} segments is written as a template');
+my @regex = grep { $lines[$_] =~ /^MiGateAllowMatch / } 0 .. $#lines;
+ok(@regex && !grep({ $lines[$_ - 1] !~ /^#   a regex: \S/ } @regex),
+   'each regex follows a comment that says why no template can say it')
+    or diag(join "\n", map { "$lines[$_ - 1]\n$lines[$_]" } @regex);
 like($policy, lines_re('^# API LegacySoapAPI: /services/legacy .*\n',
                        '# Not opened: MI serves this API under /services,',
                        ' which the gate always refuses'),

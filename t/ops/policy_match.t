@@ -224,7 +224,9 @@ sub admits {
         } elsif ($d eq 'MiGateAllowTemplate') {
             return 1 if template_admits($arg, $p);
         } elsif ($d eq 'MiGateAllow') {
-            return 1 if $arg eq '/' || $p eq $arg || index($p, "$arg/") == 0;
+            # "/a/" matches only below it, as <Location /a/> does
+            return 1 if $arg =~ m{/\z} ? index($p, $arg) == 0
+                : $p eq $arg || index($p, "$arg/") == 0;
         } else {
             return 1 if $p =~ /$arg/;
         }
