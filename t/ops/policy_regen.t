@@ -18,6 +18,7 @@ use warnings FATAL => 'all';
 
 use Apache::Test qw(-withtestmore);
 use Cwd qw(getcwd);
+use MiGate::Test;
 use File::Temp qw(tempdir);
 
 my $top = Apache::Test::vars('top_dir');
@@ -26,7 +27,7 @@ my $src = "$top/t/ops/policy-artifacts";
 my $mi = "$top/t/ops/policy-artifacts-mi";
 my $dir = tempdir('migate-policy-regen.XXXXXX', TMPDIR => 1, CLEANUP => 1);
 
-plan tests => 27;
+plan tests => 29;
 
 # run(args...): exit status, stdout, stderr; in $cwd when given.
 sub run_in {
@@ -151,6 +152,20 @@ like($out, qr{^#   warning: resource attribute url-pattern .*\nMiGateAllow POST,
 like($err, qr{CallBlockingPayloadAPI: attribute ransports is not one Synapse reads on an <api>}m,
      'a misspelt API attribute is a warning');
 like($err, qr{attribute startOnLoad is not one}, 'so is one Synapse never had');
+like($out, qr{^MiGateAllowTemplate GET,OPTIONS /customerService/customer/\{id\}$}m,
+     'their uri-templates of {name} segments are templates');
+# The policy, templates and all, is configuration the module accepts.
+open $fh, '>', "$dir/mi.conf" or die $!;
+print $fh $out;
+close $fh;
+open $fh, '>', "$dir/httpd.conf" or die $!;
+print $fh own_httpd_conf($dir), "Listen 127.0.0.1:1\n",
+    "<VirtualHost 127.0.0.1:1>\nMiGate On\nInclude \"$dir/mi.conf\"\n",
+    "</VirtualHost>\n";
+close $fh;
+my $httpd = httpd_under_test();
+my $t = `'$httpd' -t -f '$dir/httpd.conf' 2>&1`;
+ok($? == 0 && $t =~ /Syntax OK/, 'apache2 -t accepts it') or diag($t);
 ($rc, $out, $err) = run($src);
 ok($rc == 0 && $err eq '', 'no warning on artifacts Synapse reads whole')
     or diag($err);
