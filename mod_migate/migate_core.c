@@ -51,9 +51,14 @@ static const char *const methods[] = {
 
 int migate_method_index(const char *token, size_t len)
 {
-    size_t i;
+    size_t i, k;
+
+    /* runs once per request: most tokens differ at the first byte */
     for (i = 0; i < N_METHODS; i++) {
-        if (strlen(methods[i]) == len && memcmp(methods[i], token, len) == 0) {
+        for (k = 0; k < len && methods[i][k] == token[k]; k++) {
+            ;
+        }
+        if (k == len && methods[i][k] == '\0') {
             return (int)i;
         }
     }
@@ -110,25 +115,22 @@ const char *migate_methods_parse(const char *list, migate_methods_t *out,
     return NULL;
 }
 
-int migate_methods_admit(migate_methods_t set, const char *method,
-                         size_t len)
+migate_methods_t migate_method_bits(const char *method, size_t len)
 {
-    int idx;
+    int idx = migate_method_index(method, len);
 
-    if (migate_method_forbidden(method, len)) {
-        return 0;
-    }
-    if (set == MIGATE_METHODS_ANY) {
-        return 1;
-    }
-    idx = migate_method_index(method, len);
     if (idx < 0) {
         return 0;
     }
-    if (idx == M_IDX_HEAD && (set & ((migate_methods_t)1 << M_IDX_GET))) {
-        return 1;
-    }
-    return (set & ((migate_methods_t)1 << idx)) != 0;
+    return ((migate_methods_t)1 << idx)
+           | (idx == M_IDX_HEAD ? (migate_methods_t)1 << M_IDX_GET : 0);
+}
+
+int migate_methods_admit(migate_methods_t set, const char *method,
+                         size_t len)
+{
+    return !migate_method_forbidden(method, len)
+        && migate_methods_admit_bits(set, migate_method_bits(method, len));
 }
 
 int migate_url_is_tls(const char *url)

@@ -66,6 +66,19 @@ const char *migate_methods_parse(const char *list, migate_methods_t *out,
 int migate_methods_admit(migate_methods_t set, const char *method,
                          size_t len);
 
+/* What migate_methods_admit asks of a set, computed once per request:
+ * the method's own bit, and GET's for HEAD; 0 for a method the table
+ * does not know (only a set that names no method admits it). */
+migate_methods_t migate_method_bits(const char *method, size_t len);
+
+/* migate_methods_admit for a method that is not forbidden, by its
+ * migate_method_bits. */
+static inline int migate_methods_admit_bits(migate_methods_t set,
+                                            migate_methods_t bits)
+{
+    return set == MIGATE_METHODS_ANY || (set & bits) != 0;
+}
+
 /*
  * Whether a mod_proxy target URL reaches MI over TLS: https://, wss://,
  * h2://, and balancer:// (judged by its members), also after
@@ -81,6 +94,21 @@ int migate_url_is_tls(const char *url);
 static inline unsigned migate_fold(unsigned c)
 {
     return c | ((c - 'A' < 26u) << 5);
+}
+
+/* Whether n bytes of s equal the lowercase ASCII text low, in any case
+ * (inline: it runs on every request, where strncasecmp's locale tables
+ * cost more than the compare). */
+static inline int migate_ci_eq(const char *s, const char *low, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        if (migate_fold((unsigned char)s[i]) != (unsigned char)low[i]) {
+            return 0;
+        }
+    }
+    return 1;
 }
 
 #endif /* MIGATE_CORE_H */

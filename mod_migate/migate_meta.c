@@ -94,12 +94,12 @@ static unsigned param_kind(const char *n, size_t len)
     if (len < 3 || !strchr("xwispotm", (int)migate_fold((unsigned char)n[0]))) {
         return 0;
     }
-    if (!strncasecmp(n, "xsd", 3)) {
+    if (migate_ci_eq(n, "xsd", 3)) {
         return MIGATE_META_XSD;
     }
     for (i = 0; i < N_PARAMS; i++) {
         if (strlen(meta_params[i].name) == len
-            && !strncasecmp(n, meta_params[i].name, len)) {
+            && migate_ci_eq(n, meta_params[i].name, len)) {
             return meta_params[i].kind;
         }
     }

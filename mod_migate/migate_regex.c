@@ -210,8 +210,8 @@ static void md_key_make(void)
  * depth limit, the JIT stack, memory) and *error PCRE2's code: callers
  * fail closed.  After a match the thread's match block holds the mark
  * of the alternative that matched. */
-static int re_match(const pcre2_code *code, const char *s, size_t len,
-                    int *error)
+static inline __attribute__((always_inline))
+int re_match(const pcre2_code *code, const char *s, size_t len, int *error)
 {
     int rc;
 
@@ -238,23 +238,18 @@ static int re_match(const pcre2_code *code, const char *s, size_t len,
     return -1;
 }
 
-/* Match a chunk: 1 and *rule, the regex that matched; 0; or -1 as
- * re_match, and *rule, a regex that could not be run.  A combined
- * chunk whose match could not be run (the match limit counts the
- * backtracking of every alternative together) runs its regexes one by
- * one, so it answers exactly as they do alone. */
-static int chunk_match(const mg_chunk *c, const char *s, size_t len,
-                       int *rule, int *error)
+/* After a merged chunk's pcre2_match answered rc (1 or -1): which
+ * regex matched, by the mark of its alternative, or, where the match
+ * could not be run (the match limit counts the backtracking of every
+ * alternative together), each regex run alone, so that the chunk
+ * answers exactly as they do alone.  1 and *rule; 0; or -1, *rule the
+ * first regex that could not be run and *error PCRE2's code. */
+static int chunk_resolve(const mg_chunk *c, const char *s, size_t len,
+                         int rc, int *rule, int *error)
 {
     PCRE2_SPTR mark;
-    int rc = re_match(c->code, s, len, error), i, k, failed = -1, e1 = 0;
+    int i, k, failed = -1, e1 = 0;
 
-    if (c->n == 1 || rc == 0) {
-        if (rc != 0) {
-            *rule = c->members[0].rule;
-        }
-        return rc;
-    }
     if (rc == 1 && (mark = pcre2_get_mark(tls_md)) != NULL) {
         for (k = 0; *mark >= '0' && *mark <= '9' && k < c->n; mark++) {
             k = k * 10 + (*mark - '0');
@@ -280,30 +275,6 @@ static int chunk_match(const mg_chunk *c, const char *s, size_t len,
         return -1;
     }
     return 0;
-}
-
-/* Match a group: 1 or -1 (only if nothing matched) and *rule, as
- * chunk_match, or 0.  *error is set with the first -1. */
-static int group_match(const mg_regex_group *g, const char *s, size_t len,
-                       int *rule, int *error)
-{
-    int i, rc, r = -1, e1 = 0, err = 0;
-
-    for (i = 0; i < g->chunks->nelts; i++) {
-        rc = chunk_match(&APR_ARRAY_IDX(g->chunks, i, mg_chunk), s, len,
-                         &r, &e1);
-        if (rc == 1 || (rc < 0 && !err)) {
-            *rule = r;
-        }
-        if (rc < 0 && !err) {
-            *error = e1;
-        }
-        if (rc == 1) {
-            return 1;
-        }
-        err |= rc < 0;
-    }
-    return err ? -1 : 0;
 }
 
 /* How many compiled bytes of regexes (each compiled alone, less the
@@ -413,6 +384,7 @@ migate_regex_set *migate_regex_set_make(apr_pool_t *p, int caseless)
     set->pool = p;
     set->opts = caseless ? PCRE2_CASELESS : 0;
     set->list = apr_array_make(p, 4, sizeof(mg_regex));
+    set->groups = apr_array_make(p, 1, sizeof(mg_regex_group));
     return set;
 }
 
@@ -446,7 +418,6 @@ void migate_regex_set_compile(migate_regex_set *set)
     const apr_array_header_t *list = set->list;
     int i, j;
 
-    set->groups = apr_array_make(set->pool, 2, sizeof(mg_regex_group));
     for (i = 0; i < list->nelts; i++) {
         migate_methods_t m = APR_ARRAY_IDX(list, i, mg_regex).methods;
         for (j = 0; j < i; j++) {
@@ -460,33 +431,38 @@ void migate_regex_set_compile(migate_regex_set *set)
     }
 }
 
-int migate_regex_set_count(const migate_regex_set *set)
-{
-    return set->list->nelts;
-}
-
 int migate_regex_match(const migate_regex_set *set, const char *s,
-                       size_t len, const char *method, size_t mlen,
-                       int admit, int *rule, int *error)
+                       size_t len, const migate_methods_t *mbits, int admit,
+                       int *rule, int *error)
 {
-    int i, rc, r = -1, e1 = 0, failed = 0;
+    const mg_regex_group *g = (const mg_regex_group *)set->groups->elts;
+    int i, j, rc, r = -1, e1 = 0, failed = 0;
 
-    for (i = 0; set->groups && i < set->groups->nelts; i++) {
-        const mg_regex_group *g = &APR_ARRAY_IDX(set->groups, i,
-                                                 mg_regex_group);
-        if (method
-            && !migate_methods_admit(g->methods, method, mlen) != !admit) {
+    for (i = 0; i < set->groups->nelts; i++, g++) {
+        const mg_chunk *c = (const mg_chunk *)g->chunks->elts;
+
+        if (mbits
+            && !migate_methods_admit_bits(g->methods, *mbits) != !admit) {
             continue;
         }
-        rc = group_match(g, s, len, &r, &e1);
-        if (rc == 1) {
-            *rule = r;
-            return 1;
-        }
-        if (rc < 0 && !failed) {
-            failed = 1;
-            *rule = r;
-            *error = e1;
+        for (j = 0; j < g->chunks->nelts; j++, c++) {
+            rc = re_match(c->code, s, len, &e1);
+            if (rc == 0) {
+                continue;
+            }
+            r = c->members[0].rule;
+            if (c->n > 1) {
+                rc = chunk_resolve(c, s, len, rc, &r, &e1);
+            }
+            if (rc == 1) {
+                *rule = r;
+                return 1;
+            }
+            if (rc < 0 && !failed) {
+                failed = 1;
+                *rule = r;
+                *error = e1;
+            }
         }
     }
     return failed ? -1 : 0;

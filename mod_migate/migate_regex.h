@@ -34,18 +34,17 @@ const char *migate_regex_add(migate_regex_set *rs, const char *pattern,
  * add. */
 void migate_regex_set_compile(migate_regex_set *rs);
 
-int migate_regex_set_count(const migate_regex_set *rs);
-
 /*
- * Run the regexes over s: with method NULL all of them, else those whose
- * method set admits the method (admit 1) or does not (admit 0).  1 and
- * *rule, the first that matched; 0; or -1 when none matched and one
- * could not be run (PCRE2's match or depth limit, JIT stack, memory):
- * *rule names it and *error is PCRE2's code.  Callers fail closed.
+ * Run the regexes over s: with mbits NULL all of them, else those whose
+ * method set admits the method (*mbits, as migate_method_bits; admit 1)
+ * or does not (admit 0).  1 and *rule, the first that matched; 0; or -1
+ * when none matched and one could not be run (PCRE2's match or depth
+ * limit, JIT stack, memory): *rule names it and *error is PCRE2's code.
+ * Callers fail closed.
  */
 int migate_regex_match(const migate_regex_set *rs, const char *s,
-                       size_t len, const char *method, size_t mlen,
-                       int admit, int *rule, int *error);
+                       size_t len, const migate_methods_t *mbits, int admit,
+                       int *rule, int *error);
 
 /* PCRE2's text for an error code of migate_regex_match, from p. */
 const char *migate_regex_error(apr_pool_t *p, int error);

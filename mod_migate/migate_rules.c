@@ -12,7 +12,6 @@
  * read afterwards, so all threads of all children share it without locks.
  */
 #include <string.h>
-#include <strings.h>
 
 #include <apr_hash.h>
 #include <apr_strings.h>
@@ -37,6 +36,7 @@ struct migate_policy {
                                    allow rules                         */
     unsigned metadata;          /* MIGATE_META_* kinds allowed         */
     int first_rule;             /* index of the first operator's rule  */
+    int n_deny_re;              /* deny regexes: none, no deny pass    */
     int compiled;
 };
 
@@ -219,7 +219,7 @@ const char *migate_service_name_check(apr_pool_t *p, const char *name)
         }
     }
     for (i = 0; i + 5 <= n; i++) {
-        if (!strncasecmp(name + i, "admin", 5)) {
+        if (migate_ci_eq(name + i, "admin", 5)) {
             return apr_psprintf(p, "service name '%s': service names "
                                 "containing 'admin' are MI admin services "
                                 "and are never opened", name);
@@ -350,8 +350,10 @@ const char *migate_policy_deny(migate_policy *pol, migate_rule_kind_e kind,
         return "policy already compiled";
     }
     if (kind == MIGATE_RULE_REGEX) {
-        return add_regex(pol, pol->deny_re, pattern, MIGATE_METHODS_ANY,
-                         where);
+        err = add_regex(pol, pol->deny_re, pattern, MIGATE_METHODS_ANY,
+                        where);
+        pol->n_deny_re += !err;
+        return err;
     }
     if (kind == MIGATE_RULE_TEMPLATE) {
         return "a template is an allow rule";
@@ -477,7 +479,7 @@ static int deny_regex(const migate_policy *pol, const char *rp, size_t rlen,
     }
     for (i = 0; i < 3; i++) {
         rc = subj[i] ? migate_regex_match(pol->deny_re, subj[i], len[i],
-                                          NULL, 0, 1, &v->rule, &error)
+                                          NULL, 1, &v->rule, &error)
                      : 0;
         if (rc < 0) {
             v->detail = not_run(p, pol, v->rule, error, "refused");
@@ -509,12 +511,8 @@ static migate_reason_e gate(const migate_policy *pol,
     unsigned kinds;
 
     *svc_ok = 0;
-    v->reason = MIGATE_PASS;
-    v->reportable = 0;
-    v->canon = NULL;
-    v->canon_len = 0;
+    memset(v, 0, sizeof(*v));       /* MIGATE_PASS, no canon, no detail */
     v->rule = -1;
-    v->detail = NULL;
 
     /* 0. an uncompiled policy runs no regex: fail closed */
     if (!pol->compiled) {
@@ -551,7 +549,7 @@ static migate_reason_e gate(const migate_policy *pol,
     /* Most targets are their own canonical path: one scan serves both. */
     same = clen == rlen && memcmp(canon, rp, clen) == 0;
     v->rule = MIGATE_B_SERVICES;
-    if ((clen >= 9 && !strncasecmp(canon, "/services", 9)
+    if ((clen >= 9 && migate_ci_eq(canon, "/services", 9)
          && (clen == 9 || canon[9] == '/'))
         || find_svc(rp, rlen, 0) >= 0 || find_svc(q, qlen, 0) >= 0
         || (!same && find_svc(canon, clen, 0) >= 0)
@@ -584,8 +582,8 @@ static migate_reason_e gate(const migate_policy *pol,
     }
 
     /* 4. metadata queries: MI serves them for any service or API */
-    kinds = migate_metadata_query_kinds(q, qlen)
-            | migate_metadata_query_kinds(dq, dqlen);
+    kinds = q ? migate_metadata_query_kinds(q, qlen)
+                | migate_metadata_query_kinds(dq, dqlen) : 0;
     if (kinds) {
         if ((kinds & ~pol->metadata) || !svc_exact
             || !is_meta_method(method, mlen)) {
@@ -595,11 +593,11 @@ static migate_reason_e gate(const migate_policy *pol,
     }
 
     /* 5. hard denies, any case */
-    if (migate_trie_match(pol->deny, canon, clen, NULL, 0, 1, &matched,
+    if (migate_trie_match(pol->deny, canon, clen, NULL, 1, &matched,
                           &v->rule)) {
         return MIGATE_R_HARD_DENY;
     }
-    if (migate_regex_set_count(pol->deny_re)
+    if (pol->n_deny_re
         && deny_regex(pol, rp, rlen, q, qlen, canon, clen, same, p, v)) {
         return MIGATE_R_HARD_DENY;
     }
@@ -615,14 +613,16 @@ static migate_reason_e allowlist(const migate_policy *pol,
                                  const char *method, size_t mlen,
                                  apr_pool_t *p, migate_verdict_t *v)
 {
+    /* not forbidden: step 1 refused those */
+    migate_methods_t mbits = migate_method_bits(method, mlen);
     int matched = 0, other, error = 0, rc;
 
-    if (migate_trie_match(pol->allow, v->canon, v->canon_len, method, mlen,
-                          0, &matched, &v->rule)) {
+    if (migate_trie_match(pol->allow, v->canon, v->canon_len, &mbits, 0,
+                          &matched, &v->rule)) {
         return MIGATE_PASS;
     }
-    rc = migate_regex_match(pol->allow_re, v->canon, v->canon_len, method,
-                            mlen, 1, &other, &error);
+    rc = migate_regex_match(pol->allow_re, v->canon, v->canon_len, &mbits,
+                            1, &other, &error);
     if (rc == 1) {
         v->rule = other;
         return MIGATE_PASS;
@@ -632,8 +632,7 @@ static migate_reason_e allowlist(const migate_policy *pol,
     }
     v->rule = MIGATE_B_DEFAULT_DENY;
     if (!matched && migate_regex_match(pol->allow_re, v->canon, v->canon_len,
-                                       method, mlen, 0, &other,
-                                       &error) == 1) {
+                                       &mbits, 0, &other, &error) == 1) {
         matched = 1;
     }
     return matched ? MIGATE_R_METHOD : MIGATE_R_NOT_ALLOWED;

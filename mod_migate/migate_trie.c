@@ -148,10 +148,16 @@ typedef struct {
     } *v;
 } mg_hits;
 
+/* Which of a node's fields are in use, tested in one load on the way
+ * down. */
+#define F_ABOVE  0x01           /* prefix or below: a rule for more    */
+#define F_VAR    0x02           /* a wildcard child                    */
+
 typedef struct mg_node mg_node;
 struct mg_node {
     mg_tab kids;                /* segment bytes -> mg_node*           */
     mg_node *var;               /* any non-empty segment ({name})      */
+    unsigned flags;             /* F_*                                 */
     mg_hits exact;              /* this path exactly                   */
     mg_hits prefix;             /* "/a/b": this path and all below     */
     mg_hits below;              /* "/a/b/": only what lies below       */
@@ -210,11 +216,13 @@ void migate_trie_add(apr_pool_t *p, migate_trie *t, const char *pat,
 
         if (!*s && !exact) {
             hits_add(p, &n->below, m, rule);
+            n->flags |= F_ABOVE;
             return;
         }
         n = node_child(p, n, s, len);
         if (!e) {
             hits_add(p, exact ? &n->exact : &n->prefix, m, rule);
+            n->flags |= exact ? 0 : F_ABOVE;
             return;
         }
         s = e + 1;
@@ -384,6 +392,7 @@ static void tmpl_insert(apr_pool_t *p, mg_node *n, const mg_seg *g, int k,
         else {
             if (!n->var) {
                 n->var = apr_pcalloc(p, sizeof(mg_node));
+                n->flags |= F_VAR;
             }
             n = n->var;
         }
@@ -432,22 +441,21 @@ void migate_trie_add_template(apr_pool_t *p, migate_trie *t,
 
 typedef struct {
     const char *end;            /* of the path                         */
-    const char *method;         /* NULL: any rule that matches counts  */
-    size_t mlen;
-    int ci;
+    const migate_methods_t *mbits;  /* NULL: any rule that matches
+                                   counts                              */
     int *matched;
     int *rule;
 } mg_walk;
 
 /* 1 (and *rule) if one of the rules admits the method. */
-static int take(const mg_hits *h, const mg_walk *w)
+static inline __attribute__((always_inline)) int take(const mg_hits *h, const mg_walk *w)
 {
     int i;
 
     for (i = 0; i < h->n; i++) {
         *w->matched = 1;
-        if (!w->method
-            || migate_methods_admit(h->v[i].methods, w->method, w->mlen)) {
+        if (!w->mbits
+            || migate_methods_admit_bits(h->v[i].methods, *w->mbits)) {
             *w->rule = h->v[i].rule;
             return 1;
         }
@@ -459,8 +467,11 @@ static int take(const mg_hits *h, const mg_walk *w)
  * node has both a literal child and a wildcard child for a segment, the
  * literal one is tried first (the more specific rule names the request)
  * by a recursive call, then the walk goes on in the wildcard child: each
- * node is visited at most once. */
-static int walk(const mg_node *n, const char *s, const mg_walk *w)
+ * node is visited at most once.  Inlined into one walker per case
+ * sense, so that ci is a constant in the per-byte loop. */
+static inline __attribute__((always_inline))
+int walk(const mg_node *n, const char *s, const mg_walk *w, int ci,
+         int (*self)(const mg_node *, const char *, const mg_walk *))
 {
     const char *end = w->end;
 
@@ -470,16 +481,17 @@ static int walk(const mg_node *n, const char *s, const mg_walk *w)
         uint32_t h;
 
         /* more of the path follows this node */
-        if ((n->below.n && take(&n->below, w))
-            || (n->prefix.n && take(&n->prefix, w))) {
+        if ((n->flags & F_ABOVE)
+            && ((n->below.n && take(&n->below, w))
+                || (n->prefix.n && take(&n->prefix, w)))) {
             return 1;
         }
-        if (!n->kids.count && !n->var) {
+        if (!n->kids.count && !(n->flags & F_VAR)) {
             return 0;
         }
         /* find the segment's end and hash it in the same pass */
         h = FNV_BASIS;
-        if (w->ci) {
+        if (ci) {
             for (e = s; e < end && *e != '/'; e++) {
                 h = (h ^ migate_fold((unsigned char)*e)) * FNV_PRIME;
             }
@@ -489,14 +501,27 @@ static int walk(const mg_node *n, const char *s, const mg_walk *w)
                 h = (h ^ (unsigned char)*e) * FNV_PRIME;
             }
         }
-        c = tab_get_h(&n->kids, s, (size_t)(e - s), h, w->ci);
+        c = tab_get_h(&n->kids, s, (size_t)(e - s), h, ci);
+        if (!(n->flags & F_VAR)) {
+            /* literal edges only: no choice to make */
+            if (!c) {
+                return 0;
+            }
+            if (e == end) {
+                return (c->prefix.n && take(&c->prefix, w))
+                    || (c->exact.n && take(&c->exact, w));
+            }
+            n = c;
+            s = e + 1;
+            continue;
+        }
         v = e > s ? n->var : NULL;
         if (e == end) {
             return (c && ((c->prefix.n && take(&c->prefix, w))
                           || (c->exact.n && take(&c->exact, w))))
                 || (v && v->exact.n && take(&v->exact, w));
         }
-        if (c && v && walk(c, e + 1, w)) {
+        if (c && v && self(c, e + 1, w)) {
             return 1;
         }
         n = v ? v : c;
@@ -507,9 +532,19 @@ static int walk(const mg_node *n, const char *s, const mg_walk *w)
     }
 }
 
+static int walk_cs(const mg_node *n, const char *s, const mg_walk *w)
+{
+    return walk(n, s, w, 0, walk_cs);
+}
+
+static int walk_ci(const mg_node *n, const char *s, const mg_walk *w)
+{
+    return walk(n, s, w, 1, walk_ci);
+}
+
 int migate_trie_match(const migate_trie *t, const char *path, size_t len,
-                      const char *method, size_t mlen, int ci,
-                      int *matched, int *rule)
+                      const migate_methods_t *mbits, int ci, int *matched,
+                      int *rule)
 {
     mg_walk w;
 
@@ -517,10 +552,9 @@ int migate_trie_match(const migate_trie *t, const char *path, size_t len,
         return 0;
     }
     w.end = path + len;
-    w.method = method;
-    w.mlen = mlen;
-    w.ci = ci;
+    w.mbits = mbits;
     w.matched = matched;
     w.rule = rule;
-    return walk(&t->root, path + 1, &w);
+    return ci ? walk_ci(&t->root, path + 1, &w)
+              : walk_cs(&t->root, path + 1, &w);
 }

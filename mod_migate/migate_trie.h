@@ -41,13 +41,14 @@ const char *migate_template_check(apr_pool_t *p, const char *tmpl);
 
 /*
  * Walk a canonical path.  1 when a rule matches it and admits the method
- * (method NULL: any rule that matches counts), with *rule its name;
- * *matched is set when any rule matched the path at all (whatever the
- * method).  ci: the trie holds lowercase keys and the path is compared
- * folded to lowercase, without a copy.
+ * (*mbits, migate_method_bits of a method that is not forbidden; mbits
+ * NULL: any rule that matches counts), with *rule its name; *matched is
+ * set when any rule matched the path at all (whatever the method).  ci:
+ * the trie holds lowercase keys and the path is compared folded to
+ * lowercase, without a copy.
  */
 int migate_trie_match(const migate_trie *t, const char *path, size_t len,
-                      const char *method, size_t mlen, int ci,
-                      int *matched, int *rule);
+                      const migate_methods_t *mbits, int ci, int *matched,
+                      int *rule);
 
 #endif /* MIGATE_TRIE_H */

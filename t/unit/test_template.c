@@ -147,7 +147,7 @@ static int trie_has(const migate_trie *t, const char *path, size_t len,
 {
     int matched = 0;
 
-    return migate_trie_match(t, path, len, NULL, 0, 0, &matched, rule);
+    return migate_trie_match(t, path, len, NULL, 0, &matched, rule);
 }
 
 static void test_golden(apr_pool_t *p)
