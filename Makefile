@@ -228,7 +228,9 @@ valgrind: module pki
 
 # make bench: figures, no pass or fail (docs/performance.md).  The micro
 # benchmark (no server: request id + canonical path + decision, ns and
-# callgrind instructions per decision, ns per request id) and the macro
+# callgrind instructions per decision, ns per request id), the MI estate
+# (the same on policies migate-policy writes for 1 to 3,000 synthetic
+# Synapse APIs: bench/mi-estate, bench/run-estate) and the macro
 # one (wrk against bare mod_proxy, mod_migate, stock httpd and
 # ModSecurity + CRS edges on loopback), printed as one table, also kept
 # in build/bench/table.txt.  BENCH_SECONDS x BENCH_ROUNDS per edge.
@@ -266,8 +268,10 @@ bench: $(BUILD)/bench/bench_decide $(BUILD)/bench/bench_uuid
 	    modsecurity-crs
 	$(MAKE) module pki
 	sh bench/run-micro $(BUILD)/bench >/dev/null
+	sh bench/run-estate $(BUILD)/bench >/dev/null
 	sh bench/run-macro $(BENCH_SECONDS) $(BENCH_ROUNDS) >/dev/null
 	@{ echo "mod_migate benchmark, $$(nproc) cores:" \
 	    "$$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)"; \
-	   cat $(BUILD)/bench/micro.txt $(BUILD)/bench/macro.txt; } \
+	   cat $(BUILD)/bench/micro.txt $(BUILD)/bench/estate.txt \
+	       $(BUILD)/bench/macro.txt; } \
 	    | tee $(BUILD)/bench/table.txt

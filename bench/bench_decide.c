@@ -28,6 +28,12 @@
  * see that a refused request costs the same with many templates.
  * BENCH_REGEX=n sets the number of allow regexes (default 100), to see
  * what the regexes cost as their number grows.
+ *
+ * A "rules" argument that names a file (FILE.conf) times a policy file
+ * instead, as migate-policy writes it (bench/mi-estate): its MiGateAllow*
+ * lines, and the requests in FILE.cases ("name METHOD target" a line),
+ * printed as "decide FILE <name> <ns/decision> <verdict>" (FILE without
+ * its folder and ".conf").
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -159,6 +165,97 @@ typedef struct {
     char target[1024];
 } bench_case;
 
+/* The allow rules of a policy file, as the directives would add them. */
+static migate_policy *load_policy(apr_pool_t *p, const char *file)
+{
+    static const struct {
+        const char *directive;
+        migate_rule_kind_e kind;
+    } kinds[] = {
+        { "MiGateAllow", MIGATE_RULE_PREFIX },
+        { "MiGateAllowExact", MIGATE_RULE_EXACT },
+        { "MiGateAllowMatch", MIGATE_RULE_REGEX },
+        { "MiGateAllowTemplate", MIGATE_RULE_TEMPLATE },
+    };
+    migate_policy *pol = migate_policy_make(p);
+    char line[4096];
+    FILE *f = fopen(file, "r");
+    int lineno = 0;
+
+    if (!f) {
+        perror(file);
+        exit(1);
+    }
+    while (fgets(line, sizeof(line), f)) {
+        char *tok[4], *save = NULL, *w;
+        int n = 0, k;
+        migate_methods_t m = 0;
+        const char *bad;
+        size_t badlen;
+
+        lineno++;
+        for (w = strtok_r(line, " \t\r\n", &save); w && n < 4;
+             w = strtok_r(NULL, " \t\r\n", &save)) {
+            tok[n++] = w;
+        }
+        if (n < 2 || tok[0][0] == '#') {
+            continue;
+        }
+        if (!strcmp(tok[0], "MiGateAllowService")) {
+            for (k = 1; k < n; k++) {
+                must(migate_policy_service(pol, tok[k], NULL), tok[k]);
+            }
+            continue;
+        }
+        for (k = 0; k < (int)(sizeof(kinds) / sizeof(kinds[0])); k++) {
+            if (!strcmp(tok[0], kinds[k].directive)) {
+                break;
+            }
+        }
+        if (k == (int)(sizeof(kinds) / sizeof(kinds[0]))) {
+            if (!strncmp(tok[0], "MiGateAllow", 11)) {
+                fprintf(stderr, "bench_decide: %s:%d: %s not known here\n",
+                        file, lineno, tok[0]);
+                exit(1);
+            }
+            continue;
+        }
+        if (n == 3) {
+            must(migate_methods_parse(tok[1], &m, &bad, &badlen), tok[1]);
+        }
+        must(migate_policy_allow(pol, kinds[k].kind, tok[n - 1], m, NULL),
+             tok[n - 1]);
+    }
+    fclose(f);
+    migate_policy_compile(pol);
+    return pol;
+}
+
+/* The requests of FILE.cases; returns how many (at most max). */
+static int load_cases(apr_pool_t *p, const char *file, bench_case *c,
+                      int max)
+{
+    char path[1024], name[64], method[32];
+    FILE *f;
+    int n = 0;
+
+    snprintf(path, sizeof(path), "%.*s.cases",
+             (int)(strlen(file) - 5), file);
+    f = fopen(path, "r");
+    if (!f) {
+        perror(path);
+        exit(1);
+    }
+    while (n < max && fscanf(f, "%63s %31s %1023s", name, method,
+                             c[n].target) == 3) {
+        c[n].name = apr_pstrdup(p, name);
+        c[n].method = apr_pstrdup(p, method);
+        n++;
+    }
+    fclose(f);
+    return n;
+}
+
 static void make_cases(bench_case *c, int nrules)
 {
     int g = n_groups(nrules), k = nrules / 2;
@@ -287,29 +384,43 @@ int main(int argc, char **argv)
     apr_pool_create(&p, NULL);
     apr_pool_create(&rp, p);
     for (a = 0; a < nsets; a++) {
-        int nrules = argc > 2 ? atoi(argv[a + 2]) : def_rules[a];
-        bench_case cases[3];
+        const char *arg = argc > 2 ? argv[a + 2] : NULL;
+        size_t alen = arg ? strlen(arg) : 0;
+        int file = alen > 5 && !strcmp(arg + alen - 5, ".conf");
+        int nrules = arg ? atoi(arg) : def_rules[a];
+        char set[64];
+        bench_case cases[8];
         migate_policy *pol;
-        int c;
+        int c, ncases = 3;
 
-        if (nrules < 10) {
+        if (!file && nrules < 10) {
             fprintf(stderr, "bench_decide: at least 10 rules\n");
             return 2;
         }
         apr_pool_create(&pp, p);
-        pol = build(pp, nrules);
-        make_cases(cases, nrules);
-        for (c = 0; c < 3; c++) {
-            char label[64];
+        if (file) {
+            const char *base = strrchr(arg, '/') ? strrchr(arg, '/') + 1 : arg;
+
+            snprintf(set, sizeof(set), "%.*s", (int)(strlen(base) - 5), base);
+            pol = load_policy(pp, arg);
+            ncases = load_cases(pp, arg, cases, 8);
+        }
+        else {
+            snprintf(set, sizeof(set), "%d", nrules);
+            pol = build(pp, nrules);
+            make_cases(cases, nrules);
+        }
+        for (c = 0; c < ncases; c++) {
+            char label[128];
             migate_reason_e r;
             double ns;
 
             if (only && strcmp(only, cases[c].name) != 0) {
                 continue;
             }
-            snprintf(label, sizeof(label), "%d-%s", nrules, cases[c].name);
+            snprintf(label, sizeof(label), "%s-%s", set, cases[c].name);
             ns = run_case(pol, &cases[c], count, rp, label, &r);
-            printf("decide %d %s %.1f %s\n", nrules, cases[c].name, ns,
+            printf("decide %s %s %.1f %s\n", set, cases[c].name, ns,
                    migate_reason_name(r));
             fflush(stdout);
         }

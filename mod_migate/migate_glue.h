@@ -153,6 +153,9 @@ typedef struct {
     int rule;                   /* what decided: an index of the
                                    server's policy (rule names), or -1  */
     const char *detail;         /* what the line adds, or NULL          */
+    const char *canon;          /* the canonical path the policy judged
+                                   (its "canonical" field), or NULL     */
+    size_t canon_len;
     int closed;                 /* its line written and counted         */
     int reading;                /* httpd reads it: core logs at debug   */
     const struct ap_logconf *log_before; /* its r->log before that      */

@@ -90,15 +90,20 @@ static const char *word(int reported)
 static const char *fields(apr_pool_t *p, migate_reason_e reason,
                           const char *id, const char *method,
                           const char *path, const char *rule,
+                          const char *canon, size_t canon_len,
                           const char *detail, int reported)
 {
     return apr_psprintf(p, "reason=%s id=%s method=%s path=\"%s\" "
-                        "rule=\"%s\"%s%s%s%s",
+                        "rule=\"%s\"%s%s%s%s%s%s%s",
                         migate_reason_name(reason), id ? id : "-",
                         migate_log_escape(p, method, strlen(method), 32),
                         migate_log_escape(p, path, strlen(path),
                                           MIGATE_LOG_PATH_MAX),
                         migate_log_escape(p, rule, strlen(rule), 256),
+                        canon ? " canonical=\"" : "",
+                        canon ? migate_log_escape(p, canon, canon_len,
+                                                  MIGATE_LOG_PATH_MAX) : "",
+                        canon ? "\"" : "",
                         detail ? " detail=\"" : "",
                         detail ? migate_log_escape(p, detail, strlen(detail),
                                                    MIGATE_LOG_PATH_MAX) : "",
@@ -128,7 +133,8 @@ void migate_outcome_close(request_rec *r)
                       fields(r->pool, v->reason, v->id,
                              r0->method ? r0->method : "",
                              r0->unparsed_uri ? r0->unparsed_uri : "",
-                             rule ? rule : "-", v->detail, v->reported));
+                             rule ? rule : "-", v->canon, v->canon_len,
+                             v->detail, v->reported));
     }
     migate_count(r0->server, v->reason, v->reported, v->rule);
 }
@@ -138,6 +144,6 @@ void migate_log_conn_refusal(conn_rec *c, int reported, const char *detail)
     ap_log_cerror(APLOG_MARK, APLOG_WARNING, 0, c, "MIGATE0010: %s %s",
                   word(reported),
                   fields(c->pool, MIGATE_R_BACKEND_TLS, NULL, "-", "-",
-                         migate_builtin_name(MIGATE_B_BACKEND_TLS), detail,
-                         reported));
+                         migate_builtin_name(MIGATE_B_BACKEND_TLS), NULL, 0,
+                         detail, reported));
 }

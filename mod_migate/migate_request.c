@@ -362,6 +362,10 @@ int migate_post_read_request(request_rec *r)
         st->rule = v.rule;
         return DECLINED;
     }
+    /* The refusal line carries the path as the gate saw it, so that
+     * tools (migate-suggest) need not canonicalise it again. */
+    st->canon = v.canon;
+    st->canon_len = v.canon_len;
     if (v.reportable && migate_cfg_report(sc)) {
         migate_outcome_refuse(r, why, 1, v.rule, v.detail);
         return DECLINED;

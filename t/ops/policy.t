@@ -243,7 +243,7 @@ sub word {
 
 my @BAD;        # see below
 
-plan tests => 14 + @CASES + @generated + 4 + 3 * 9;
+plan tests => 17 + @CASES + @generated + 4 + 3 * 9;
 
 # ---- Generate ------------------------------------------------------------
 
@@ -276,11 +276,18 @@ ok($rc4 == 0 && rules_of($server) eq rules_of($policy),
 my @lines = split /\n/, $policy;
 my $uncommented = grep {
     my $j = $_ - 1;
-    $j-- while $j >= 0 && $lines[$j] =~ /^MiGateAllow(?!Service)/;
+    $j-- while $j >= 0 && $lines[$j] =~ /^(?:MiGateAllow(?!Service)|#   )/;
     $lines[$j] !~ /^# \w+: .*(?:uri-template|url-mapping|default resource).*, \S*app\.car!\w+_1\.0\.0\/\w+-1\.0\.0\.xml$/;
 } grep { $lines[$_] =~ /^MiGateAllow(?!Service)/ } 0 .. $#lines;
 ok(!$uncommented, 'each rule follows a comment naming API, resource and file');
 sub lines_re { my $re = join '', @_; return qr/$re/m }
+like($policy, lines_re('^# HealthcareAPI: GET uri-template /doctor/\{doctorType\}, .*\n',
+                       'MiGateAllowTemplate GET,OPTIONS /healthcare/doctor/\{doctorType\}$'),
+     'a uri-template of {name} segments is written as a template');
+my @regex = grep { $lines[$_] =~ /^MiGateAllowMatch / } 0 .. $#lines;
+ok(@regex && !grep({ $lines[$_ - 1] !~ /^#   a regex: \S/ } @regex),
+   'each regex follows a comment that says why no template can say it')
+    or diag(join "\n", map { "$lines[$_ - 1]\n$lines[$_]" } @regex);
 like($policy, lines_re('^# API LegacySoapAPI: /services/legacy .*\n',
                        '# Not opened: MI serves this API under /services,',
                        ' which the gate always refuses'),
@@ -385,10 +392,16 @@ ok($rc == 1 && $out =~ m{^-MiGateAllow GET,HEAD,OPTIONS /catalog/books$}m
    && $out !~ m{^[-+]MiGateAllow\S* \S+ /healthcare}m,
    '--diff: an API gone shows as its removed rules, exit 1') or diag($out);
 ok(slurp("$dir/mi-apis.conf") eq $policy, '--diff writes nothing');
-($rc, $out) = run('--diff', "$dir/mi-apis.conf", "$dir/app.car");
+($rc, $out, $err) = run('--diff', "$dir/mi-apis.conf", "$dir/app.car");
+ok($rc == 0 && $out eq '' && $err eq '',
+   '--diff: the opened service is kept from the file in service')
+    or diag("$rc: $out$err");
+($rc, $out, $err) = run('--close-service', 'StockQuoteProxy', '--diff',
+                        "$dir/mi-apis.conf", "$dir/app.car");
 ok($rc == 1 && $out =~ /^-MiGateAllowService StockQuoteProxy$/m
-   && $out =~ /^\+#MiGateAllowService StockQuoteProxy$/m,
-   '--diff: a service no longer opened') or diag($out);
+   && $out =~ /^\+#MiGateAllowService StockQuoteProxy$/m
+   && $err =~ /^migate-policy: warning: service StockQuoteProxy is open in \S*mi-apis\.conf; the new policy would close it: closed with --close-service$/m,
+   '--diff: a service closed shows, with a warning') or diag("$out$err");
 
 # ---- The artifacts' text never becomes a directive ---------------------
 

@@ -10,7 +10,10 @@
 #           request Synapse dispatches to the resource (the same path,
 #           perhaps with a query, perhaps with a stop character
 #           percent-encoded) - no wider than MI, on the alphabet of the
-#           test (the documented widenings are elsewhere).
+#           test (the documented widenings are elsewhere);
+#   same:   where the tool writes a MiGateAllowTemplate, the template (as
+#           SPEC "Directives" says it matches) and the regex the tool
+#           writes without templates admit the same paths.
 #
 # No server: run by the suite like every t/*/*.t, but pure Perl.
 use strict;
@@ -22,6 +25,7 @@ use XML::LibXML;
 
 my $top = Apache::Test::vars('top_dir');
 require "$top/tools/migate-policy";
+$MiGatePolicy::TEMPLATES = 1;
 
 # ---- Synapse, as a matcher of raw "path?query" strings ----------------
 
@@ -217,8 +221,12 @@ sub admits {
         my ($d, $arg) = @$r;
         if ($d eq 'MiGateAllowExact') {
             return 1 if $p eq $arg;
+        } elsif ($d eq 'MiGateAllowTemplate') {
+            return 1 if template_admits($arg, $p);
         } elsif ($d eq 'MiGateAllow') {
-            return 1 if $arg eq '/' || $p eq $arg || index($p, "$arg/") == 0;
+            # "/a/" matches only below it, as <Location /a/> does
+            return 1 if $arg =~ m{/\z} ? index($p, $arg) == 0
+                : $p eq $arg || index($p, "$arg/") == 0;
         } else {
             return 1 if $p =~ /$arg/;
         }
@@ -226,9 +234,30 @@ sub admits {
     return 0;
 }
 
+# MiGateAllowTemplate as SPEC "Directives" defines it: each segment a
+# literal or exactly {name}; {name} one segment of one or more
+# characters, the last one may be empty; one trailing '/' accepted.
+sub template_admits {
+    my ($t, $p) = @_;
+    my @ts = split m{/}, $t, -1;
+    my @ps = split m{/}, $p, -1;
+    shift @ts;
+    shift @ps;
+    pop @ps if @ps == @ts + 1 && $ps[-1] eq '';
+    return 0 unless @ps == @ts;
+    for my $i (0 .. $#ts) {
+        if ($ts[$i] =~ /\A\{[^{}]+\}\z/) {
+            return 0 if $ps[$i] eq '' && $i < $#ts;
+        } elsif ($ps[$i] ne $ts[$i]) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 # ---- The rules the tool writes ---------------------------------------
 
-my %prefix;
+my (%prefix, %regex);
 
 sub tool_rules {
     my ($api) = @_;
@@ -247,6 +276,10 @@ sub tool_rules {
     $prefix{$api} = $a->{prefix};
     my ($why, $rules) = MiGatePolicy::resource_rules($a->{prefix},
                                                      $a->{resources}[0]);
+    local $MiGatePolicy::TEMPLATES = 0;
+    my (undef, $regex) = MiGatePolicy::resource_rules($a->{prefix},
+                                                      $a->{resources}[0]);
+    $regex{$api} = $regex;
     return $rules;
 }
 
@@ -380,10 +413,11 @@ for my $api (@APIS) {
     push @cases, { %$api, res => { kind => 'default' } };
 }
 
-plan tests => 2 * @cases + 1;
+plan tests => 2 * @cases + 3;
 
 my $ROUNDS = 150;
 my ($total, $quirk) = (0, 0);
+my ($templates, $compared, @differ) = (0, 0);
 for my $c (@cases) {
     my $name = ($c->{type} ? "$c->{context} $c->{type} $c->{version}"
                            : $c->{context})
@@ -442,6 +476,30 @@ for my $c (@cases) {
         push @wide, $p unless first { mi_dispatches($c, $_) }
             spellings($p, $stops, $from, $queries);
     }
+    # Same: the template against the regex it stands for, on every path
+    # seen here and on the template's own edge cases (empty, one and two
+    # segments per variable, trailing slashes).
+    if (my ($t) = map { $_->[1] } grep { $_->[0] eq 'MiGateAllowTemplate' }
+                                      @$rules) {
+        $templates++;
+        my @re = map { qr/$_->[1]/ } @{$regex{$c}};
+        my %p = %paths;
+        for my $v ('', 'v', 'v/w', 'a.b') {
+            for my $tail ('', '/', '//', '/x') {
+                $p{($t =~ s/\{[^{}]+\}/$v/gr) . $tail} = 1;
+            }
+        }
+        for my $raw (@raws) {
+            my $p = gate_path($raw);
+            $p{$p} = 1 if defined $p;
+        }
+        for my $p (sort keys %p) {
+            $compared++;
+            my $by_re = grep { $p =~ $_ } @re;
+            push @differ, "$t / @{$regex{$c}[0]}: $p"
+                if !!$by_re != !!template_admits($t, $p);
+        }
+    }
     ok(!@narrow, "$name: never narrower than MI")
         or diag(join "\n", "rules: " . join(' | ', map { "@$_" } @$rules),
                 @narrow[0 .. ($#narrow < 9 ? $#narrow : 9)]);
@@ -450,5 +508,8 @@ for my $c (@cases) {
                 @wide[0 .. ($#wide < 9 ? $#wide : 9)]);
 }
 ok($total > 10000, "$total requests compared");
+ok($templates >= 5 * 5, "templates written for $templates of the cases");
+ok(!@differ, "each template admits what its regex admits ($compared paths)")
+    or diag(join "\n", @differ[0 .. ($#differ < 9 ? $#differ : 9)]);
 diag("$quirk requests left out on purpose: one character and a query"
      . " ending in '/' after a fixed path");
