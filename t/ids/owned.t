@@ -14,6 +14,9 @@ use warnings FATAL => 'all';
 use Apache::Test;
 use MiGate::Test;
 use File::Temp qw(tempdir);
+use FindBin;
+use lib $FindBin::Bin;
+use H2Raw;
 
 my $top = Apache::Test::vars('top_dir');
 my $pki = "$top/build/pki";
@@ -269,7 +272,7 @@ my @trusted_refused = (
 );
 
 plan tests => 1 + @spellings + 1 + 1 + 2 * 2 + 1 + @connection + 6 + 2
-    + 7 + @trusted_refused + 2 + 5;
+    + 7 + @trusted_refused + 2 + 5 + 6;
 
 ok($start_rc == 0) or print STDERR "# $started";
 wait_for(sub { h1_get('edge', '/echo/ready')->{status} == 200 }, 60);
@@ -453,4 +456,72 @@ for my $which ('h2mi', 'edge') {
     # and %L names the same request in the edge's access log.
     ok(wait_for(sub { read_from("$dir/access_log", $a0)
                           =~ m{ 200 \Q$id\E GET /echo/trace } }, 30));
+}
+
+# 11. HTTP/2 as an attacker writes it by hand (h2c): header blocks that
+#     curl would not send.  MI's echo is the DATA of the stream.
+sub raw_h2 {
+    my (%a) = @_;
+    my $r = H2Raw::request(port => $port{edge}, path => '/echo/' . tag(),
+                           %a);
+    my @mi = map { /^header: ([^:]+): (.*)$/ ? [$1, $2] : () }
+             split /\n/, $r->{data};
+    my ($id) = map { $_->[1] } grep { norm($_->[0]) eq 'activityid' } @mi;
+    $r->{mi} = \@mi;
+    $r->{h} = { 'x-id' => (($id // '') =~ /^$uuid$/ ? $id : 'none') };
+    return $r;
+}
+{
+    # Every owned name, each HPACK literal representation in turn, the
+    # block split over CONTINUATION.
+    my @kinds = qw(indexed plain never);
+    my $i = 0;
+    my @h = map { [lc($_), 'forged-' . $i, $kinds[$i++ % 3]] } @names;
+    push @h, map { (my $n = lc $_->[0]) =~ tr/-/_/; [$n, 'forged-u', 'never'] }
+             @h;
+    my $r = raw_h2(headers => \@h, split => 1);
+    my @bad = foreign_owned($r, 'edge', trace => 1);
+    ok(($r->{status} // 0) == 200 && $r->{h}{'x-id'} ne 'none' && !@bad
+       && $r->{data} !~ /forged/)
+        or print STDERR "# raw h2: status " . ($r->{status} // '?')
+                        . " reset " . ($r->{reset} // '-') . ": @bad\n";
+}
+# Upper-case names are malformed in HTTP/2 (RFC 9113 8.2.1): refused, or
+# if ever admitted, still owned.
+{
+    my $r = raw_h2(headers => [['X-Forwarded-For', 'forged'],
+                               ['ACTIVITYID', 'forged']]);
+    ok(defined $r->{reset} || $r->{goaway}
+       || (!foreign_owned($r, 'edge', trace => 1)
+           && $r->{data} !~ /forged/));
+}
+# Connection-specific fields are malformed in HTTP/2 (8.2.2): whatever
+# mod_http2 does with them, nothing the edge sends is named away.
+for my $h (['connection', 'activityid, traceparent, x-forwarded-for'],
+           ['proxy-connection', 'activityid'],
+           ['keep-alive', 'activityid']) {
+    my $r = raw_h2(headers => [$h]);
+    my $tp = mi_has($r, 'traceparent') // '';
+    ok(defined $r->{reset} || $r->{goaway}
+       || (($r->{status} // 0) == 200 && $r->{h}{'x-id'} ne 'none'
+           && $tp =~ /^00-/ && mi_has($r, 'X-Forwarded-For')))
+        or print STDERR "# raw h2 $h->[0]: " . ($r->{status} // '?') . "\n";
+}
+# Trailers after DATA on HTTP/2: the edge's request keeps no owned one.
+{
+    my $tag = tag();
+    my $a0 = -s "$dir/access_log" || 0;
+    my $r = H2Raw::request(port => $port{edge}, path => "/echo/body/$tag",
+        body => 'hello',
+        trailers => [['x-note-trailer', $tag], ['x-forwarded-for', '6.6.6.6'],
+                     ['activityid', 'forged'], ['x_real_ip', '6.6.6.6'],
+                     ['x-real-ip', '6.6.6.6', 'never'],
+                     ['traceparent', '00-0af7651916cd43dd8448eb211c80319c-'
+                                     . 'b7ad6b7169203331-01']]);
+    wait_for(sub { read_from("$dir/access_log", $a0) =~ /\Q$tag\E/ }, 30);
+    my ($line) = grep { /\Q$tag\E/ } split /\n/,
+                 read_from("$dir/access_log", $a0);
+    my (undef, $seen, @owned_t) = split /\t/, $line // '', -1;
+    ok(($seen // '') eq $tag && @owned_t == 5 && !grep { $_ ne '-' } @owned_t)
+        or print STDERR "# h2 trailers: " . ($line // '') . "\n";
 }
