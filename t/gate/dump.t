@@ -57,7 +57,7 @@ EOC
 close $fh;
 my $l = sub { $base + shift };   # line number of the body's n-th line
 
-plan tests => 27;
+plan tests => 30;
 
 my $out = `'$httpd' -t -D MIGATE_DUMP -f '$conf' 2>/dev/null`;
 ok($? == 0);
@@ -91,6 +91,10 @@ ok($o =~ m{^    service: +StockQuote \(\S+:${\ $l->(20)}\)$}m);
 ok($o =~ m{^    dropped: +MiGateAllow GET,HEAD /main \(\S+:${\ $l->(1)}\), the main server's: not applied here$}m);
 ok($o =~ m{^    metadata: Off}m);
 ok($o =~ m{^    request id: On, UUID version 7, request header X-Corr, response header X-Request-Id}m);
+# The owned headers, from their table: the id header first.
+ok($o =~ m{^    owned headers: X-Corr, X-Forwarded-For, .*X-Forwarded-\*, .*activityid, traceparent, tracestate, .*X-B3-\*, .*X-Correlation-ID \(any case, _ for -\)$}m);
+ok($i =~ m{^    owned headers: activityid, X-Forwarded-For, }m && $i !~ /, activityid,/) or print STDERR map { "# $_\n" } grep { /owned/ } split /\n/, $i;
+ok($o =~ m{^    trace context: Off$}m);
 ok($o =~ m{^    backend TLS: audit .*nothing forced}m);
 ok($o =~ m{^        SSLProxyVerify none \(\S+:${\ $l->(24)}\)$}m);     # not forced
 
