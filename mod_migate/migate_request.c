@@ -188,6 +188,25 @@ static int scan_owned(void *ctx, const char *key, const char *val)
     return 1;
 }
 
+/* Remove from t the owned headers that go; returns the first a trusted
+ * peer may not send as it stands, or NULL. */
+static const char *drop_owned(request_rec *r, const migate_srv_conf *sc,
+                              apr_table_t *t, int trusted)
+{
+    owned_scan os;
+    int i;
+
+    os.id_header = migate_cfg_id_header(sc);
+    os.trusted = trusted;
+    os.drop = apr_array_make(r->pool, 4, sizeof(const char *));
+    os.bad = NULL;
+    apr_table_do(scan_owned, &os, t, NULL);
+    for (i = 0; i < os.drop->nelts; i++) {
+        apr_table_unset(t, APR_ARRAY_IDX(os.drop, i, const char *));
+    }
+    return os.bad;
+}
+
 /* Make the owned headers the edge's.  From a peer outside
  * MiGateTrustedProxy every one goes, so that MI sees only what the edge
  * and mod_proxy add.  From a trusted peer those a proxy writes stay when
@@ -197,25 +216,15 @@ static int scan_owned(void *ctx, const char *key, const char *val)
 static const char *own_inbound(request_rec *r, const migate_srv_conf *sc,
                                int trusted)
 {
-    owned_scan os;
-    int i;
+    const char *bad = drop_owned(r, sc, r->headers_in, trusted);
 
-    os.id_header = migate_cfg_id_header(sc);
-    os.trusted = trusted;
-    os.drop = apr_array_make(r->pool, 4, sizeof(const char *));
-    os.bad = NULL;
-    apr_table_do(scan_owned, &os, r->headers_in, NULL);
-    for (i = 0; i < os.drop->nelts; i++) {
-        apr_table_unset(r->headers_in, APR_ARRAY_IDX(os.drop, i,
-                                                     const char *));
-    }
     /* tracestate belongs to the traceparent beside it, or to none. */
     if (!apr_table_get(r->headers_in,
                        migate_owned[MIGATE_OWN_TRACEPARENT].name)) {
         apr_table_unset(r->headers_in,
                         migate_owned[MIGATE_OWN_TRACESTATE].name);
     }
-    return os.bad;
+    return bad;
 }
 
 /* A header that names other headers (Connection, Trailer): the first
@@ -343,20 +352,8 @@ apr_status_t migate_trailers_filter(ap_filter_t *f, apr_bucket_brigade *bb,
     for (b = APR_BRIGADE_FIRST(bb); b != APR_BRIGADE_SENTINEL(bb);
          b = APR_BUCKET_NEXT(b)) {
         if (APR_BUCKET_IS_EOS(b)) {
-            const migate_srv_conf *sc = migate_srv(r->server);
-            owned_scan os;
-            int i;
-
-            os.id_header = migate_cfg_id_header(sc);
-            os.trusted = 0;
-            os.drop = apr_array_make(r->pool, 2, sizeof(const char *));
-            os.bad = NULL;
             if (r->trailers_in) {
-                apr_table_do(scan_owned, &os, r->trailers_in, NULL);
-            }
-            for (i = 0; i < os.drop->nelts; i++) {
-                apr_table_unset(r->trailers_in,
-                                APR_ARRAY_IDX(os.drop, i, const char *));
+                drop_owned(r, migate_srv(r->server), r->trailers_in, 0);
             }
             ap_remove_input_filter(f);
             break;
