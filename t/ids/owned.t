@@ -21,7 +21,7 @@ use H2Raw;
 my $top = Apache::Test::vars('top_dir');
 my $pki = "$top/build/pki";
 my %port = map { $_ => port("owned_$_") }
-           qw(mi edge trusted idhdr tls h2mi);
+           qw(mi edge trusted idhdr tls h2mi plain);
 my $dir = tempdir('migate-owned.XXXXXX', TMPDIR => 1,
                   CLEANUP => !$ENV{MIGATE_KEEP_TMP});
 my $uuid = uuid_re();
@@ -102,7 +102,9 @@ EOC
     # h2 over TLS.
     . edge($port{tls}, 'https', @tls, 'MiGateTraceContext On')
     # MI over HTTP/2 (mod_proxy_http2), which forwards request trailers.
-    . edge($port{h2mi}, 'h2'));
+    . edge($port{h2mi}, 'h2')
+    # No gate: what mod_proxy itself does with Connection.
+    . edge($port{plain}, 'https') =~ s/\n    MiGate(?: On|Allow \S+)//gr);
 
 my $httpd = httpd_under_test();
 my $started = `'$httpd' -f '$dir/httpd.conf' -k start 2>&1`;
@@ -272,7 +274,7 @@ my @trusted_refused = (
 );
 
 plan tests => 1 + @spellings + 1 + 1 + 2 * 2 + 1 + @connection + 6 + 2
-    + 7 + @trusted_refused + 2 + 5 + 6;
+    + 7 + @trusted_refused + 2 + 5 + 6 + 2;
 
 ok($start_rc == 0) or print STDERR "# $started";
 wait_for(sub { h1_get('edge', '/echo/ready')->{status} == 200 }, 60);
@@ -362,6 +364,16 @@ refused_header('idhdr', 'Connection: activityid, another id header',
 refused_header('edge', 'Trailer: activityid', [Trailer => 'activityid']);
 refused_header('edge', 'Trailer: x-forwarded-for',
                [Trailer => 'Expires, X-Forwarded-For']);
+
+# mod_proxy itself, ungated, drops every header Connection names, the
+# tokens split at white space and ';' as well as ',' (the premise of the
+# checks above).
+for my $c ('keep-alive activityid', "close;activityid") {
+    my $r = h1_get('plain', '/echo/' . tag(), activityid => 'x',
+                   'X-Kept' => 'y', Connection => $c);
+    ok($r->{status} == 200 && defined mi_has($r, 'X-Kept')
+       && !defined mi_has($r, 'activityid'));
+}
 
 # 7. Proxy-Connection and Keep-Alive name nothing to mod_proxy (it drops
 #    both unread): the edge's headers reach MI.
