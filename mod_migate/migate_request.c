@@ -336,13 +336,20 @@ static void own_traceparent(request_rec *r, const migate_srv_conf *sc,
 /* An input filter on every gated request: trailers come after the body,
  * after every check made on the headers, and mod_proxy_http2 forwards
  * them to MI (r->trailers_in).  Owned headers never come that way: once
- * the body is read, they are removed from the trailers. */
+ * the body is read, they are removed from the trailers.  With
+ * MergeTrailers On, HTTP_IN (and mod_http2's request filter) also
+ * replace r->headers_in by the headers overlaid with the trailers, when
+ * they read the last chunk: a module that reads the body before
+ * mod_proxy builds the request to MI (mod_security does) would have
+ * mod_proxy send them as headers.  That merge is made again, from the
+ * headers as they were and the trailers without owned names. */
 apr_status_t migate_trailers_filter(ap_filter_t *f, apr_bucket_brigade *bb,
                                     ap_input_mode_t mode,
                                     apr_read_type_e block,
                                     apr_off_t readbytes)
 {
     request_rec *r = f->r;
+    apr_table_t *headers = r ? r->headers_in : NULL;
     apr_status_t rv = ap_get_brigade(f->next, bb, mode, block, readbytes);
     apr_bucket *b;
 
@@ -354,6 +361,10 @@ apr_status_t migate_trailers_filter(ap_filter_t *f, apr_bucket_brigade *bb,
         if (APR_BUCKET_IS_EOS(b)) {
             if (r->trailers_in) {
                 drop_owned(r, migate_srv(r->server), r->trailers_in, 0);
+                if (r->headers_in != headers && headers) {
+                    r->headers_in = apr_table_overlay(r->pool, headers,
+                                                      r->trailers_in);
+                }
             }
             ap_remove_input_filter(f);
             break;
