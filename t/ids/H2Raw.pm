@@ -90,8 +90,8 @@ sub request {
                   13 => 404, 14 => 500);
     my $sel = IO::Select->new($s);
     my $buf = '';
-    my $deadline = time + 30;
-    while (time < $deadline && $sel->can_read(5)) {
+    my $deadline = time + 60;
+    while (time < $deadline && $sel->can_read($deadline - time)) {
         my $n = sysread($s, $buf, 65536, length $buf);
         last unless $n;
         while (length $buf >= 9) {
