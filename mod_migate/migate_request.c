@@ -326,7 +326,7 @@ static void own_traceparent(request_rec *r, const migate_srv_conf *sc,
     if (!id || migate_uuid_random(rnd, sizeof(rnd)) != 0
         || migate_traceparent_make(id, rnd, tp) != 0) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                      "MIGATE0012: no traceparent: the kernel random "
+                      "MIGATE0016: no traceparent: the kernel random "
                       "generator failed");
         return;
     }
