@@ -670,7 +670,8 @@ static int uuid_ok(const char *v, size_t len)
 #define ID MIGATE_OWN_F_ID
 #define TRACECTX MIGATE_OWN_F_TRACECTX
 #define OWN(e, name, flags, valid) \
-    [MIGATE_OWN_##e] = { MIGATE_OWN_##e, name, flags, valid }
+    [MIGATE_OWN_##e] = { MIGATE_OWN_##e, name, sizeof(name) - 1, flags, \
+                         valid }
 
 /*
  * What a trusted proxy may write (KEEP, with the check of its value) is
@@ -764,8 +765,7 @@ const migate_owned_hdr *migate_owned_lookup(const char *name, size_t len)
         const migate_owned_hdr *o = &migate_owned[i];
         int prefix = (o->flags & MIGATE_OWN_F_PREFIX) != 0;
 
-        if (migate_hdr_name_eq(name, len, o->name, strlen(o->name),
-                               prefix)) {
+        if (migate_hdr_name_eq(name, len, o->name, o->len, prefix)) {
             if (!prefix) {
                 return o;
             }

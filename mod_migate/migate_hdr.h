@@ -140,6 +140,7 @@ typedef enum {
 typedef struct {
     migate_owned_e which;       /* its own index, checked by the tests */
     const char *name;           /* as documented; a prefix ends in '-' */
+    size_t len;                 /* strlen(name)                        */
     unsigned int flags;         /* MIGATE_OWN_F_*                      */
     /* With MIGATE_OWN_F_TRUSTED: what a proxy writes there. */
     int (*valid)(const char *v, size_t len);

@@ -543,7 +543,7 @@ static void test_owned_table(void)
         const migate_owned_hdr *o = &migate_owned[i];
         size_t n = o->name ? strlen(o->name) : 0;
 
-        if (o->which != (migate_owned_e)i || n == 0
+        if (o->which != (migate_owned_e)i || n == 0 || o->len != n
             /* exactly one group */
             || !(o->flags & MIGATE_OWN_F_ROUTE) == !(o->flags
                                                      & MIGATE_OWN_F_TRACE)
