@@ -5,9 +5,12 @@
  * migate_cidr_match), migate_host_ok, migate_xff_ok,
  * migate_hdr_value_ok, migate_uuid_valid, migate_log_escape and the
  * checks of forwarded headers (migate_real_ip_ok, migate_host_list_ok,
- * migate_proto_list_ok, migate_forwarded_ok).
+ * migate_proto_list_ok, migate_forwarded_ok, migate_port_list_ok), the
+ * owned-header table (migate_owned_lookup, migate_names_owned: every
+ * name of migate_owned[] is known here from the table itself) and W3C
+ * trace context (migate_traceparent_ok, migate_tracestate_ok).
  *
- * Input: one selector byte (its value modulo 12 picks the parser, see
+ * Input: one selector byte (its value modulo 14 picks the parser, see
  * the switch below), then the argument bytes.  The C-string parsers see
  * the argument up to its first NUL, the (pointer, length) ones see every
  * byte.  Besides "never crash, never read out of bounds", each accepted
@@ -45,7 +48,7 @@
 enum {
     F_METHODS = 0, F_RULE_PREFIX, F_RULE_EXACT, F_RULE_REGEX, F_SERVICE,
     F_CIDR, F_HOST, F_XFF, F_HDR_VALUE, F_UUID, F_LOG_ESCAPE, F_FORWARDED,
-    F__COUNT
+    F_OWNED, F_TRACE, F__COUNT
 };
 
 static apr_pool_t *pool;
@@ -65,12 +68,14 @@ static int m_alnum(int c)
     return (c >= '0' && c <= '9') || (m_lc(c) >= 'a' && m_lc(c) <= 'z');
 }
 
-/* The whole definition of a well-formed UUID text. */
+/* The whole definition of a well-formed RFC 9562 UUID text: the shape,
+ * a version 1-8, the variant 10xx. */
 static int m_uuid(const unsigned char *s, size_t n)
 {
     size_t i;
 
-    if (n != 36) {
+    if (n != 36 || s[14] < '1' || s[14] > '8'
+        || !strchr("89abAB", s[19]) || !s[19]) {
         return 0;
     }
     for (i = 0; i < 36; i++) {
@@ -190,6 +195,98 @@ static int m_xff_chars(const unsigned char *s, size_t n)
         }
     }
     return 1;
+}
+
+/* The model of an owned name: equal to a table entry (or its prefix)
+ * byte by byte once both are lowercased and '_' is read as '-'. */
+static int m_name_char(int c)
+{
+    return c == '_' ? '-' : m_lc(c);
+}
+
+static int m_owned(const unsigned char *s, size_t n, const char *id)
+{
+    size_t i, k;
+
+    for (i = 0; i <= MIGATE_OWN__COUNT; i++) {
+        const char *name = i < MIGATE_OWN__COUNT ? migate_owned[i].name : id;
+        size_t len = name ? strlen(name) : 0;
+        int prefix = i < MIGATE_OWN__COUNT
+                     && (migate_owned[i].flags & MIGATE_OWN_F_PREFIX);
+
+        if (!name || (prefix ? n < len : n != len)) {
+            continue;
+        }
+        for (k = 0; k < len; k++) {
+            if (m_name_char(s[k]) != m_name_char((unsigned char)name[k])) {
+                break;
+            }
+        }
+        if (k == len) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* What ends a token of Connection for mod_proxy (ap_get_token). */
+static int m_sep(int c)
+{
+    return c == ',' || c == ';' || c == ' ' || c == '\t' || c == '\n'
+        || c == '\r' || c == '\v' || c == '\f';
+}
+
+static void fz_owned(const unsigned char *s, size_t n)
+{
+    const migate_owned_hdr *o = migate_owned_lookup((const char *)s, n);
+    const char *tok = NULL;
+    size_t i, t, tok_len = 0;
+    int any = 0;
+
+    CHECK(!o == !m_owned(s, n, NULL));
+    CHECK(!migate_owned_name((const char *)s, n, "X-Corr")
+          == !m_owned(s, n, "X-Corr"));
+    /* As a Connection value: owned exactly when some token is. */
+    for (i = 0; i < n; i = t) {
+        while (i < n && m_sep(s[i])) {
+            i++;
+        }
+        for (t = i; t < n && !m_sep(s[t]); t++) {
+        }
+        if (t > i && m_owned(s + i, t - i, "activityid")) {
+            any = 1;
+        }
+    }
+    CHECK(!migate_names_owned((const char *)s, n, "activityid", &tok,
+                              &tok_len) == !any);
+    if (any) {
+        CHECK(tok >= (const char *)s && tok + tok_len <= (const char *)s + n);
+        CHECK(m_owned((const unsigned char *)tok, tok_len, "activityid"));
+    }
+}
+
+/* W3C: traceparent is exactly 55 bytes of lowercase hex and '-';
+ * tracestate keys and values are printable ASCII. */
+static void fz_trace(const unsigned char *s, size_t n)
+{
+    size_t i;
+
+    if (migate_traceparent_ok((const char *)s, n)) {
+        CHECK(n == 55 && s[0] == '0' && s[1] == '0');
+        for (i = 0; i < n; i++) {
+            CHECK((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')
+                  || (s[i] == '-' && (i == 2 || i == 35 || i == 52)));
+        }
+    }
+    if (migate_tracestate_ok((const char *)s, n)) {
+        CHECK(n > 0 && n <= 512 && memchr(s, '=', n));
+        for (i = 0; i < n; i++) {
+            CHECK(s[i] == '\t' || (s[i] >= 0x20 && s[i] <= 0x7e));
+        }
+    }
+    if (migate_port_list_ok((const char *)s, n)) {
+        CHECK(m_xff_chars(s, n));
+    }
 }
 
 /* Undo migate_log_escape and compare with the input it took. */
@@ -371,6 +468,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             || migate_forwarded_ok((const char *)arg, alen)) {
             CHECK(m_forwarded_chars(arg, alen));
         }
+        break;
+    case F_OWNED:
+        fz_owned(arg, alen);
+        break;
+    case F_TRACE:
+        fz_trace(arg, alen);
         break;
     case F_HDR_VALUE:
         CHECK(!migate_hdr_value_ok((const char *)arg, alen)

@@ -35,6 +35,7 @@ static const migate_srv_conf defconf = {
     .id_version = 4,                    /* MiGateRequestIdVersion 4     */
     .resp_header = "",                  /* MiGateResponseIdHeader Off   */
     .backend_tls = MIGATE_TLS_STRICT,   /* MiGateBackendTLS strict      */
+    .trace_context = 0,                 /* MiGateTraceContext Off       */
 };
 
 #define CFG_INT(sc, f) ((sc)->f != MIGATE_UNSET ? (sc)->f : defconf.f)
@@ -55,6 +56,7 @@ void *migate_create_srv(apr_pool_t *p, server_rec *s)
     sc->request_id = MIGATE_UNSET;
     sc->id_version = MIGATE_UNSET;
     sc->backend_tls = MIGATE_UNSET;
+    sc->trace_context = MIGATE_UNSET;
     sc->allow = apr_array_make(p, 4, sizeof(migate_rule_spec));
     sc->deny = apr_array_make(p, 4, sizeof(migate_rule_spec));
     sc->index = -1;
@@ -84,6 +86,7 @@ void *migate_merge_srv(apr_pool_t *p, void *basev, void *addv)
     sc->trusted = add->trusted ? add->trusted : base->trusted;
     sc->trusted_text = add->trusted ? add->trusted_text : base->trusted_text;
     sc->backend_tls = MERGE_INT(backend_tls);
+    sc->trace_context = MERGE_INT(trace_context);
     sc->allow = add->allow->nelts ? add->allow : base->allow;
     sc->warn_allow_root = add->allow->nelts ? add->warn_allow_root
                                             : base->warn_allow_root;
@@ -142,6 +145,11 @@ const char *migate_cfg_resp_header(const migate_srv_conf *sc)
 int migate_cfg_backend_tls(const migate_srv_conf *sc)
 {
     return CFG_INT(sc, backend_tls);
+}
+
+int migate_cfg_trace_context(const migate_srv_conf *sc)
+{
+    return CFG_INT(sc, trace_context) == 1;
 }
 
 int migate_cfg_trusted(const migate_srv_conf *sc, const char *ip)
@@ -261,6 +269,7 @@ const char *migate_rule_directive(const migate_rule_spec *rs, int deny)
 #define CHOICE(f, w) { APR_OFFSETOF(migate_srv_conf, f), w }
 static migate_choice c_enabled = CHOICE(enabled, on_off);
 static migate_choice c_request_id = CHOICE(request_id, on_off);
+static migate_choice c_trace = CHOICE(trace_context, on_off);
 static migate_choice c_mode = CHOICE(report, modes);
 static migate_choice c_status = CHOICE(deny_status, statuses);
 static migate_choice c_version = CHOICE(id_version, versions);
@@ -444,20 +453,22 @@ static int is_token(const char *s)
 /*
  * Header names the request id must never be written into: framing and
  * hop-by-hop headers (overwriting them desynchronises httpd, mod_proxy
- * and MI), credentials and cookies (the id would replace the client's),
- * and the forwarded headers the gate itself owns toward MI.  Any case;
- * an entry ending in '-' stands for every name that starts with it.
+ * and MI), credentials and cookies (the id would replace the client's).
+ * Any case, '_' for '-'; an entry ending in '-' stands for every name
+ * that starts with it.  The headers the gate owns toward MI are judged
+ * by their own table (migate_owned).
  */
 static const char *const reserved_headers[] = {
     "Host", "Content-Length", "Transfer-Encoding", "Connection", "Upgrade",
     "TE", "Trailer", "Keep-Alive", "Proxy-", "Set-Cookie", "Cookie",
-    "Authorization", "X-Forwarded-", "Forwarded", "X-Real-IP",
+    "Authorization",
 };
 
 /* NULL, or why arg cannot carry the request id. */
 static const char *header_name_check(cmd_parms *cmd, const char *arg)
 {
-    size_t i;
+    const migate_owned_hdr *o;
+    size_t i, len = strlen(arg);
 
     if (!is_token(arg)) {
         return err(cmd, "'%s' is not a valid header name", arg);
@@ -468,10 +479,20 @@ static const char *header_name_check(cmd_parms *cmd, const char *arg)
         size_t n = strlen(h);
         int prefix = h[n - 1] == '-';
 
-        if (prefix ? !strncasecmp(arg, h, n) : !strcasecmp(arg, h)) {
+        if (migate_hdr_name_eq(arg, len, h, n, prefix)) {
             return err(cmd, "'%s': the request id may not overwrite %s%s",
                        arg, h, prefix ? "* headers" : "");
         }
+    }
+    /* An owned header that says something else to MI (an address, a
+     * route, another tracer's format) cannot carry a UUID; the id and
+     * correlation headers can. */
+    o = migate_owned_lookup(arg, len);
+    if (o && !(o->flags & MIGATE_OWN_F_ID)) {
+        return err(cmd, "'%s': the request id may not overwrite %s%s, a "
+                   "header the gate owns toward MI for what it says",
+                   arg, o->name,
+                   (o->flags & MIGATE_OWN_F_PREFIX) ? "*" : "");
     }
     return NULL;
 }
@@ -583,10 +604,13 @@ const command_rec migate_cmds[] = {
         "Also return the request id to the client in this response header "
         "(default Off)"),
     AP_INIT_ITERATE("MiGateTrustedProxy", add_trusted, NULL, RSRC_CONF,
-        "Peers (CIDR) whose request id and X-Forwarded-For are kept when "
-        "well-formed"),
+        "Peers (CIDR) whose request id, X-Forwarded-* and trace context "
+        "are kept when well-formed"),
     AP_INIT_TAKE1("MiGateBackendTLS", set_choice, &c_tls, RSRC_CONF,
         "Policy for TLS toward MI: strict (default), audit or off"),
+    AP_INIT_TAKE1("MiGateTraceContext", set_choice, &c_trace, RSRC_CONF,
+        "Send MI a W3C traceparent made from the request id (default "
+        "Off)"),
     {NULL}
 };
 

@@ -442,6 +442,31 @@ static const char *metadata_text(apr_pool_t *p, const migate_srv_conf *sc)
     return t;
 }
 
+/* The headers the edge owns toward MI, from their table, and the trace
+ * context. */
+static void dump_owned(apr_file_t *out, apr_pool_t *p,
+                       const migate_srv_conf *sc)
+{
+    const char *id = migate_cfg_id_header(sc), *names = id;
+    size_t i;
+
+    for (i = 0; i < MIGATE_OWN__COUNT; i++) {
+        const migate_owned_hdr *o = &migate_owned[i];
+
+        if (!migate_hdr_name_eq(o->name, strlen(o->name), id, strlen(id),
+                                0)) {
+            names = apr_pstrcat(p, names, ", ", o->name,
+                                (o->flags & MIGATE_OWN_F_PREFIX) ? "*" : "",
+                                NULL);
+        }
+    }
+    apr_file_printf(out, "    owned headers: %s (any case, _ for -)\n",
+                    names);
+    apr_file_printf(out, "    trace context: %s\n",
+                    migate_cfg_trace_context(sc) ? "On (traceparent from "
+                    "the request id)" : "Off");
+}
+
 /* The policy as the status page lists it (migate_describe.h), one rule
  * a line with its file and line. */
 static void dump_server(apr_file_t *out, apr_pool_t *p, server_rec *main_s,
@@ -507,6 +532,7 @@ static void dump_server(apr_file_t *out, apr_pool_t *p, server_rec *main_s,
     else {
         apr_file_printf(out, "    request id: Off\n");
     }
+    dump_owned(out, p, sc);
     apr_file_printf(out, "    backend TLS: %s%s\n", migate_describe_tls(sc),
                     migate_cfg_backend_tls(sc) == MIGATE_TLS_AUDIT
                     ? " (violations logged, passed; nothing forced)"

@@ -10,6 +10,7 @@
 #include "http_config.h"
 #include "http_log.h"
 #include "http_core.h"
+#include "util_filter.h"
 #include "apr_tables.h"
 
 #include "migate_core.h"
@@ -76,6 +77,7 @@ typedef struct {
     apr_array_header_t *trusted;/* MiGateTrustedProxy: migate_cidr *    */
     apr_array_header_t *trusted_text; /* the same, as written: char *   */
     int backend_tls;            /* MiGateBackendTLS                     */
+    int trace_context;          /* MiGateTraceContext                   */
     apr_array_header_t *allow;  /* migate_rule_spec, allow + services   */
     apr_array_header_t *deny;   /* migate_rule_spec                     */
     int warn_allow_root;        /* "MiGateAllow /" seen                 */
@@ -101,6 +103,7 @@ int migate_cfg_id_version(const migate_srv_conf *sc);
 const char *migate_cfg_resp_header(const migate_srv_conf *sc);
 int migate_cfg_backend_tls(const migate_srv_conf *sc);
 int migate_cfg_trusted(const migate_srv_conf *sc, const char *ip);
+int migate_cfg_trace_context(const migate_srv_conf *sc);
 
 #define migate_srv(s) \
     ((migate_srv_conf *)ap_get_module_config((s)->module_config, \
@@ -212,6 +215,12 @@ int migate_fixups(request_rec *r);
  * recorded in r's verdict). */
 int migate_judge_route(request_rec *r, const char *url, int whole);
 int migate_log_transaction(request_rec *r);
+/* Removes owned headers from a gated request's trailers. */
+#define MIGATE_TRAILERS_FILTER "MIGATE_TRAILERS"
+apr_status_t migate_trailers_filter(ap_filter_t *f, apr_bucket_brigade *bb,
+                                    ap_input_mode_t mode,
+                                    apr_read_type_e block,
+                                    apr_off_t readbytes);
 
 /* migate_ssl.c: the backend TLS policy (its mod_ssl hooks are declared
  * in migate_ssl.h). */

@@ -1,6 +1,8 @@
 /*
  * migate_hdr.c - checks on what clients and peers send besides the path:
- * header values (log forging), Host, X-Forwarded-For, the CIDR lists of
+ * header values (log forging), Host, the table of the headers the edge
+ * owns toward MI with the checks of what a trusted proxy may write there
+ * (X-Forwarded-*, W3C trace context, ...), the CIDR lists of
  * MiGateTrustedProxy, and the escaping of any such text for a log line.
  * Pure: no httpd headers.
  */
@@ -15,6 +17,7 @@
 #include <apr_lib.h>
 
 #include "migate_hdr.h"
+#include "migate_uuid.h"
 
 /* Longest textual IPv6 address (with an embedded IPv4 tail), no NUL. */
 #define IP_TEXT_MAX 45
@@ -251,6 +254,14 @@ static int proto_ok(const char *v, size_t n)
         || (n == 5 && !strncasecmp(v, "https", 5));
 }
 
+int migate_port_list_ok(const char *v, size_t len)
+{
+    if (v == NULL || len == 0 || len > XFF_MAX_LEN) {
+        return 0;
+    }
+    return each_element(v, len, ',', XFF_MAX_ELTS, port_ok);
+}
+
 int migate_proto_list_ok(const char *v, size_t len)
 {
     if (v == NULL || len == 0 || len > XFF_MAX_LEN) {
@@ -483,36 +494,114 @@ char *migate_log_escape(apr_pool_t *p, const char *s, size_t len,
     return out;
 }
 
-/* The token t[0..n) names a header the gate owns. */
-static int owned_name(const char *t, size_t n, const char *id_header)
-{
-    static const char *const owned[] = { "Forwarded", "X-Real-IP" };
-    static const char xf[] = "X-Forwarded-";
-    size_t i;
+/* ------------------------------------------------------------------ */
+/* W3C Trace Context (https://www.w3.org/TR/trace-context/)            */
 
-    if (id_header && strlen(id_header) == n && !strncasecmp(t, id_header, n)) {
-        return 1;
-    }
-    if (n >= sizeof(xf) - 1 && !strncasecmp(t, xf, sizeof(xf) - 1)) {
-        return 1;
-    }
-    for (i = 0; i < sizeof(owned) / sizeof(owned[0]); i++) {
-        if (strlen(owned[i]) == n && !strncasecmp(t, owned[i], n)) {
-            return 1;
-        }
-    }
-    return 0;
+static int lc_hex(unsigned char c)
+{
+    return is_digit(c) || (c >= 'a' && c <= 'f');
 }
 
-int migate_connection_names_owned(const char *v, size_t len,
-                                  const char *id_header)
+/* n lowercase hex digits, not all zeros. */
+static int hex_id_ok(const char *s, size_t n)
 {
-    const char *p = v, *end = v + len, *next, *e;
+    size_t i;
+    int nonzero = 0;
 
-    if (v == NULL) {
+    for (i = 0; i < n; i++) {
+        if (!lc_hex((unsigned char)s[i])) {
+            return 0;
+        }
+        nonzero |= s[i] != '0';
+    }
+    return nonzero;
+}
+
+int migate_traceparent_ok(const char *v, size_t len)
+{
+    /* 00-<trace-id 32>-<parent-id 16>-<flags 2> (section 3.2) */
+    if (v == NULL || len != MIGATE_TRACEPARENT_LEN
+        || v[0] != '0' || v[1] != '0' || v[2] != '-' || v[35] != '-'
+        || v[52] != '-') {
         return 0;
     }
-    while (p < end) {
+    return hex_id_ok(v + 3, 32) && hex_id_ok(v + 36, 16)
+        && lc_hex((unsigned char)v[53]) && lc_hex((unsigned char)v[54]);
+}
+
+static int is_lcalpha(unsigned char c)
+{
+    return c >= 'a' && c <= 'z';
+}
+
+static int key_char(unsigned char c)
+{
+    return is_lcalpha(c) || is_digit(c) || c == '_' || c == '-' || c == '*'
+        || c == '/';
+}
+
+/* k[1..n) are key characters, k[0] one of first (is_lcalpha, or also a
+ * digit). */
+static int key_part_ok(const char *k, size_t n, int digit_first)
+{
+    size_t i;
+
+    if (n == 0 || !(is_lcalpha((unsigned char)k[0])
+                    || (digit_first && is_digit((unsigned char)k[0])))) {
+        return 0;
+    }
+    for (i = 1; i < n; i++) {
+        if (!key_char((unsigned char)k[i])) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* simple-key = lcalpha 0*255( lcalpha / DIGIT / "_" / "-"/ "*" / "/" )
+ * multi-tenant-key = tenant-id "@" system-id, tenant-id starting with
+ * lcalpha or a digit (at most 241), system-id with lcalpha (at most
+ * 14).  (section 3.3.1.3.1) */
+static int ts_key_ok(const char *k, size_t n)
+{
+    const char *at = memchr(k, '@', n);
+    size_t tn = at ? (size_t)(at - k) : n;
+
+    if (!at) {
+        return n <= 256 && key_part_ok(k, n, 0);
+    }
+    return tn <= 241 && n - tn - 1 <= 14 && key_part_ok(k, tn, 1)
+        && key_part_ok(at + 1, n - tn - 1, 0);
+}
+
+/* value = 0*255(chr) nblk-chr; nblk-chr = %x21-2B / %x2D-3C / %x3E-7E;
+ * chr = %x20 / nblk-chr  (section 3.3.1.3.2) */
+static int ts_value_ok(const char *v, size_t n)
+{
+    size_t i;
+
+    if (n == 0 || n > 256 || v[n - 1] == ' ') {
+        return 0;
+    }
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)v[i];
+
+        if (c < 0x20 || c > 0x7e || c == ',' || c == '=') {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+int migate_tracestate_ok(const char *v, size_t len)
+{
+    const char *p = v, *end = v + len, *next, *e, *eq;
+    int members = 0;
+
+    if (v == NULL || len == 0 || len > 512) {
+        return 0;
+    }
+    for (;;) {
         next = memchr(p, ',', (size_t)(end - p));
         e = next ? next : end;
         while (p < e && (*p == ' ' || *p == '\t')) {
@@ -521,13 +610,210 @@ int migate_connection_names_owned(const char *v, size_t len,
         while (e > p && (e[-1] == ' ' || e[-1] == '\t')) {
             e--;
         }
-        if (owned_name(p, (size_t)(e - p), id_header)) {
-            return 1;
+        /* Empty list members are allowed (section 3.3.1.1). */
+        if (e > p) {
+            eq = memchr(p, '=', (size_t)(e - p));
+            if (eq == NULL || ++members > 32
+                || !ts_key_ok(p, (size_t)(eq - p))
+                || !ts_value_ok(eq + 1, (size_t)(e - eq - 1))) {
+                return 0;
+            }
         }
-        if (!next) {
-            break;
+        if (next == NULL) {
+            return members > 0;
         }
         p = next + 1;
+    }
+}
+
+int migate_traceparent_make(const char *id, const unsigned char rnd[8],
+                            char out[MIGATE_TRACEPARENT_LEN + 1])
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t i, k = 3;
+    int nonzero = 0;
+
+    if (!migate_uuid_valid(id, id ? strlen(id) : 0)) {
+        return -1;
+    }
+    memcpy(out, "00-", 3);
+    for (i = 0; i < MIGATE_UUID_LEN; i++) {
+        if (id[i] != '-') {
+            out[k++] = (char)apr_tolower(id[i]);
+        }
+    }
+    out[k++] = '-';
+    for (i = 0; i < 8; i++) {
+        out[k++] = hex[rnd[i] >> 4];
+        out[k++] = hex[rnd[i] & 0x0f];
+        nonzero |= rnd[i];
+    }
+    if (!nonzero) {
+        out[k - 1] = '1';
+    }
+    memcpy(out + k, "-01", 4);
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* The headers the edge owns toward MI                                 */
+
+static int uuid_ok(const char *v, size_t len)
+{
+    return migate_uuid_valid(v, len);
+}
+
+#define ROUTE MIGATE_OWN_F_ROUTE
+#define TRACE MIGATE_OWN_F_TRACE
+#define PREFIX MIGATE_OWN_F_PREFIX
+#define KEEP MIGATE_OWN_F_TRUSTED
+#define ID MIGATE_OWN_F_ID
+#define TRACECTX MIGATE_OWN_F_TRACECTX
+#define OWN(e, name, flags, valid) \
+    [MIGATE_OWN_##e] = { MIGATE_OWN_##e, name, sizeof(name) - 1, flags, \
+                         valid }
+
+/*
+ * What a trusted proxy may write (KEEP, with the check of its value) is
+ * what proxies, load balancers and CDNs in front of an edge really send:
+ * the de-facto X-Forwarded-* four and -Port, RFC 7239 Forwarded, one
+ * client address in X-Real-IP (nginx), True-Client-IP (Akamai,
+ * Cloudflare), CF-Connecting-IP, Fastly-Client-IP, a request id in
+ * activityid, W3C trace context.  The rest -- URL and method overrides,
+ * rarer client-address spellings, other tracers' formats -- no proxy in
+ * front of this edge needs to tell MI: removed from every peer.
+ */
+const migate_owned_hdr migate_owned[MIGATE_OWN__COUNT] = {
+    OWN(X_FORWARDED_FOR, "X-Forwarded-For", ROUTE | KEEP, migate_xff_ok),
+    OWN(X_FORWARDED_HOST, "X-Forwarded-Host", ROUTE | KEEP,
+        migate_host_list_ok),
+    OWN(X_FORWARDED_SERVER, "X-Forwarded-Server", ROUTE | KEEP,
+        migate_host_list_ok),
+    OWN(X_FORWARDED_PROTO, "X-Forwarded-Proto", ROUTE | KEEP,
+        migate_proto_list_ok),
+    OWN(X_FORWARDED_PORT, "X-Forwarded-Port", ROUTE | KEEP,
+        migate_port_list_ok),
+    OWN(X_FORWARDED_ANY, "X-Forwarded-", ROUTE | PREFIX, NULL),
+    OWN(FORWARDED, "Forwarded", ROUTE | KEEP, migate_forwarded_ok),
+    OWN(X_REAL_IP, "X-Real-IP", ROUTE | KEEP, migate_real_ip_ok),
+    OWN(X_CLIENT_IP, "X-Client-IP", ROUTE, NULL),
+    OWN(TRUE_CLIENT_IP, "True-Client-IP", ROUTE | KEEP, migate_real_ip_ok),
+    OWN(X_CLUSTER_CLIENT_IP, "X-Cluster-Client-IP", ROUTE, NULL),
+    OWN(X_FORWARDED, "X-Forwarded", ROUTE, NULL),
+    OWN(FORWARDED_FOR, "Forwarded-For", ROUTE, NULL),
+    OWN(CLIENT_IP, "Client-IP", ROUTE, NULL),
+    OWN(X_ORIGINATING_IP, "X-Originating-IP", ROUTE, NULL),
+    OWN(X_REMOTE_IP, "X-Remote-IP", ROUTE, NULL),
+    OWN(X_REMOTE_ADDR, "X-Remote-Addr", ROUTE, NULL),
+    OWN(X_HOST, "X-Host", ROUTE, NULL),
+    OWN(X_ORIGINAL_HOST, "X-Original-Host", ROUTE, NULL),
+    OWN(CF_CONNECTING_IP, "CF-Connecting-IP", ROUTE | KEEP,
+        migate_real_ip_ok),
+    OWN(FASTLY_CLIENT_IP, "Fastly-Client-IP", ROUTE | KEEP,
+        migate_real_ip_ok),
+    OWN(FRONT_END_HTTPS, "Front-End-Https", ROUTE, NULL),
+    OWN(X_ORIGINAL_URL, "X-Original-URL", ROUTE, NULL),
+    OWN(X_REWRITE_URL, "X-Rewrite-URL", ROUTE, NULL),
+    OWN(X_HTTP_METHOD_OVERRIDE, "X-HTTP-Method-Override", ROUTE, NULL),
+    OWN(X_HTTP_METHOD, "X-HTTP-Method", ROUTE, NULL),
+    OWN(X_METHOD_OVERRIDE, "X-Method-Override", ROUTE, NULL),
+    /* MI takes activityid as its correlation id whatever
+     * MiGateRequestIdHeader names. */
+    OWN(ACTIVITYID, "activityid", TRACE | KEEP | ID, uuid_ok),
+    OWN(TRACEPARENT, "traceparent", TRACE | KEEP | TRACECTX,
+        migate_traceparent_ok),
+    OWN(TRACESTATE, "tracestate", TRACE | KEEP | TRACECTX,
+        migate_tracestate_ok),
+    OWN(B3, "b3", TRACE, NULL),
+    OWN(X_B3_ANY, "X-B3-", TRACE | PREFIX, NULL),
+    OWN(UBER_TRACE_ID, "uber-trace-id", TRACE, NULL),
+    OWN(X_REQUEST_ID, "X-Request-ID", TRACE | ID, NULL),
+    OWN(X_CORRELATION_ID, "X-Correlation-ID", TRACE | ID, NULL),
+};
+
+/* One entry per enum value, in its order (the tests check .which). */
+_Static_assert(sizeof(migate_owned) / sizeof(migate_owned[0])
+               == MIGATE_OWN__COUNT, "one migate_owned entry per name");
+
+static int name_char(unsigned char c)
+{
+    return c == '_' ? '-' : apr_tolower(c);
+}
+
+int migate_hdr_name_eq(const char *a, size_t alen, const char *b,
+                       size_t blen, int prefix)
+{
+    size_t i;
+
+    if (a == NULL || b == NULL || (prefix ? alen < blen : alen != blen)) {
+        return 0;
+    }
+    for (i = 0; i < blen; i++) {
+        if (name_char((unsigned char)a[i]) != name_char((unsigned char)b[i])) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+const migate_owned_hdr *migate_owned_lookup(const char *name, size_t len)
+{
+    const migate_owned_hdr *hit = NULL;
+    size_t i;
+
+    for (i = 0; i < MIGATE_OWN__COUNT; i++) {
+        const migate_owned_hdr *o = &migate_owned[i];
+        int prefix = (o->flags & MIGATE_OWN_F_PREFIX) != 0;
+
+        if (migate_hdr_name_eq(name, len, o->name, o->len, prefix)) {
+            if (!prefix) {
+                return o;
+            }
+            hit = o;
+        }
+    }
+    return hit;
+}
+
+int migate_owned_name(const char *name, size_t len, const char *id_header)
+{
+    return migate_owned_lookup(name, len) != NULL
+        || (id_header != NULL
+            && migate_hdr_name_eq(name, len, id_header, strlen(id_header),
+                                  0));
+}
+
+/* What ends a token for mod_proxy: apr_isspace, ',' and ';'. */
+static int list_sep(unsigned char c)
+{
+    return c == ',' || c == ';' || c == ' ' || (c >= '\t' && c <= '\r');
+}
+
+int migate_names_owned(const char *v, size_t len, const char *id_header,
+                       const char **tok, size_t *tok_len)
+{
+    const char *p = v, *end = v + len, *t;
+
+    if (v == NULL) {
+        return 0;
+    }
+    /* Quotes are not skipped as ap_get_token skips them: a quoted token
+     * can name no header, and the finer split only finds more names. */
+    while (p < end) {
+        while (p < end && list_sep((unsigned char)*p)) {
+            p++;
+        }
+        t = p;
+        while (p < end && !list_sep((unsigned char)*p)) {
+            p++;
+        }
+        if (p > t && migate_owned_name(t, (size_t)(p - t), id_header)) {
+            if (tok) {
+                *tok = t;
+                *tok_len = (size_t)(p - t);
+            }
+            return 1;
+        }
     }
     return 0;
 }

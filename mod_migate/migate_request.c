@@ -12,6 +12,7 @@
 #include "http_log.h"
 #include "http_protocol.h"
 #include "http_request.h"
+#include "util_filter.h"
 #include "apr_strings.h"
 #include "apr_lib.h"
 
@@ -148,54 +149,131 @@ static int scan_header(void *ctx, const char *key, const char *val)
     return 1;
 }
 
-/* Headers MI logs or builds URLs from; the edge vouches for them. */
-static const char *const forwarded[] = {
-    "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Server",
-    "X-Forwarded-Proto", "Forwarded", "X-Real-IP", NULL
-};
+/* The owned headers of a request (migate_owned and the id header): what
+ * goes, and the first a trusted peer may not send as it stands. */
+typedef struct {
+    const char *id_header;
+    int trusted;
+    apr_array_header_t *drop;   /* names to remove                      */
+    const char *bad;            /* NULL, or the first refused name      */
+} owned_scan;
 
-/* What a trusted proxy may tell MI about the original request: each
- * forwarded header must be what a proxy writes, or the request is
- * refused (MI logs and builds URLs from these as they stand).  Returns
- * the name of the first bad header, or NULL. */
-static const char *trusted_forwarded_bad(request_rec *r)
+/* apr_table_do callback: judge one inbound header. */
+static int scan_owned(void *ctx, const char *key, const char *val)
 {
-    static const struct {
-        const char *name;
-        int (*ok)(const char *, size_t);
-    } checks[] = {
-        { "X-Forwarded-For", migate_xff_ok },
-        { "X-Real-IP", migate_real_ip_ok },
-        { "X-Forwarded-Host", migate_host_list_ok },
-        { "X-Forwarded-Server", migate_host_list_ok },
-        { "X-Forwarded-Proto", migate_proto_list_ok },
-        { "Forwarded", migate_forwarded_ok },
-    };
+    owned_scan *os = ctx;
+    size_t klen = strlen(key);
+    const migate_owned_hdr *o = migate_owned_lookup(key, klen);
+    int (*valid)(const char *, size_t) = NULL;
+
+    if (migate_hdr_name_eq(key, klen, os->id_header, strlen(os->id_header),
+                           0)) {
+        valid = migate_uuid_valid;
+    }
+    else if (o == NULL) {
+        return 1;
+    }
+    else if (o->flags & MIGATE_OWN_F_TRUSTED) {
+        valid = o->valid;
+    }
+    /* A trusted proxy's value is kept under the name proxies write; an
+     * '_' spelling, which none writes, goes like everything no proxy in
+     * front of the edge needs to tell MI. */
+    if (os->trusted && valid && !strchr(key, '_')) {
+        if (!os->bad && !valid(val, strlen(val))) {
+            os->bad = key;
+        }
+        return 1;
+    }
+    *(const char **)apr_array_push(os->drop) = key;
+    return 1;
+}
+
+/* Remove from t the owned headers that go; returns the first a trusted
+ * peer may not send as it stands, or NULL. */
+static const char *drop_owned(request_rec *r, const migate_srv_conf *sc,
+                              apr_table_t *t, int trusted)
+{
+    owned_scan os;
+    int i;
+
+    os.id_header = migate_cfg_id_header(sc);
+    os.trusted = trusted;
+    os.drop = apr_array_make(r->pool, 4, sizeof(const char *));
+    os.bad = NULL;
+    apr_table_do(scan_owned, &os, t, NULL);
+    for (i = 0; i < os.drop->nelts; i++) {
+        apr_table_unset(t, APR_ARRAY_IDX(os.drop, i, const char *));
+    }
+    return os.bad;
+}
+
+/* Make the owned headers the edge's.  From a peer outside
+ * MiGateTrustedProxy every one goes, so that MI sees only what the edge
+ * and mod_proxy add.  From a trusted peer those a proxy writes stay when
+ * their values are what a proxy writes (anything else would reach MI's
+ * access log, URLs or traces as it stands): returns the name of the
+ * first that is not, else NULL. */
+static const char *own_inbound(request_rec *r, const migate_srv_conf *sc,
+                               int trusted)
+{
+    const char *bad = drop_owned(r, sc, r->headers_in, trusted);
+
+    /* tracestate belongs to the traceparent beside it, or to none. */
+    if (!apr_table_get(r->headers_in,
+                       migate_owned[MIGATE_OWN_TRACEPARENT].name)) {
+        apr_table_unset(r->headers_in,
+                        migate_owned[MIGATE_OWN_TRACESTATE].name);
+    }
+    return bad;
+}
+
+/* A header that names other headers (Connection, Trailer): the first
+ * owned name it holds, over all its lines. */
+typedef struct {
+    apr_pool_t *pool;
+    const char *id_header;
+    const char *named;
+} names_scan;
+
+static int scan_names(void *ctx, const char *key, const char *val)
+{
+    names_scan *ns = ctx;
+    const char *tok;
+    size_t tok_len;
+
+    (void)key;
+    if (migate_names_owned(val, strlen(val), ns->id_header, &tok,
+                           &tok_len)) {
+        ns->named = apr_pstrmemdup(ns->pool, tok, tok_len);
+        return 0;
+    }
+    return 1;
+}
+
+/* NULL, or "Connection names X" when Connection or Trailer names a
+ * header the gate owns.  mod_proxy drops what Connection names
+ * (ap_proxy_clear_connection, over every Connection line): MI would get
+ * the request without the edge's id or forwarded headers.  Trailer
+ * announces fields that would come after the body, past every check
+ * made here. */
+static const char *names_owned(request_rec *r, const migate_srv_conf *sc)
+{
+    static const char *const lists[] = { "Connection", "Trailer" };
+    names_scan ns;
     size_t i;
 
-    for (i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
-        const char *v = apr_table_get(r->headers_in, checks[i].name);
-        if (v && !checks[i].ok(v, strlen(v))) {
-            return checks[i].name;
+    ns.pool = r->pool;
+    ns.id_header = migate_cfg_id_header(sc);
+    for (i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+        ns.named = NULL;
+        apr_table_do(scan_names, &ns, r->headers_in, lists[i], NULL);
+        if (ns.named) {
+            return apr_psprintf(r->pool, "%s names %.64s", lists[i],
+                                ns.named);
         }
     }
     return NULL;
-}
-
-/* From a peer outside MiGateTrustedProxy the forwarded headers are
- * removed, so that MI sees only what mod_proxy adds.  Returns 1 when the
- * peer is trusted (and nothing was removed). */
-static int strip_forwarded(request_rec *r, const migate_srv_conf *sc)
-{
-    int i;
-
-    if (migate_cfg_trusted(sc, r->connection->client_ip)) {
-        return 1;
-    }
-    for (i = 0; forwarded[i]; i++) {
-        apr_table_unset(r->headers_in, forwarded[i]);
-    }
-    return 0;
 }
 
 static migate_reason_e check_headers(request_rec *r,
@@ -203,8 +281,7 @@ static migate_reason_e check_headers(request_rec *r,
                                      const char **detail)
 {
     const char *bad = NULL;
-    const char *host, *conn;
-    int trusted;
+    const char *host;
 
     apr_table_do(scan_header, &bad, r->headers_in, NULL);
     if (bad) {
@@ -216,26 +293,85 @@ static migate_reason_e check_headers(request_rec *r,
         *detail = "Host";
         return MIGATE_R_HEADER;
     }
-    /* mod_proxy drops what Connection names: MI would get the request
-     * without the id or the forwarded headers the edge vouches for. */
-    conn = apr_table_get(r->headers_in, "Connection");
-    if (conn && migate_connection_names_owned(conn, strlen(conn),
-                                              migate_cfg_id_header(sc))) {
-        *detail = "Connection names a header the gate owns";
+    if ((bad = names_owned(r, sc)) != NULL) {
+        *detail = bad;
         return MIGATE_R_HEADER;
     }
-    trusted = strip_forwarded(r, sc);
-    if (trusted) {
-        /* A trusted proxy's values are kept only when they are what a
-         * proxy writes (X-Forwarded-For: addresses only): anything else
-         * would be written into MI's access log as it stands. */
-        bad = trusted_forwarded_bad(r);
-        if (bad) {
-            *detail = bad;
-            return MIGATE_R_HEADER;
-        }
+    if ((bad = own_inbound(r, sc, migate_cfg_trusted(
+                               sc, r->connection->client_ip))) != NULL) {
+        *detail = bad;
+        return MIGATE_R_HEADER;
     }
     return MIGATE_PASS;
+}
+
+/* MiGateTraceContext On: MI's traces carry the request id.  A trusted
+ * peer's traceparent, kept by own_inbound only when well-formed, stays
+ * (the request is part of its trace); otherwise the edge starts the
+ * trace: "00-<the id's 32 hex digits>-<16 random hex digits>-01". */
+static void own_traceparent(request_rec *r, const migate_srv_conf *sc,
+                            const char *id)
+{
+    const char *name = migate_owned[MIGATE_OWN_TRACEPARENT].name;
+    char tp[MIGATE_TRACEPARENT_LEN + 1];
+    char fresh[MIGATE_UUID_LEN + 1];
+    unsigned char rnd[8];
+
+    if (!migate_cfg_trace_context(sc) || apr_table_get(r->headers_in, name)) {
+        return;
+    }
+    /* MiGateRequestId Off: a trace id of its own. */
+    if (!id && migate_uuid_make(4, fresh) == 0) {
+        id = fresh;
+    }
+    if (!id || migate_uuid_random(rnd, sizeof(rnd)) != 0
+        || migate_traceparent_make(id, rnd, tp) != 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "MIGATE0016: no traceparent: the kernel random "
+                      "generator failed");
+        return;
+    }
+    apr_table_setn(r->headers_in, name, apr_pstrdup(r->pool, tp));
+}
+
+/* An input filter on every gated request: trailers come after the body,
+ * after every check made on the headers, and mod_proxy_http2 forwards
+ * them to MI (r->trailers_in).  Owned headers never come that way: once
+ * the body is read, they are removed from the trailers.  With
+ * MergeTrailers On, HTTP_IN (and mod_http2's request filter) also
+ * replace r->headers_in by the headers overlaid with the trailers, when
+ * they read the last chunk: a module that reads the body before
+ * mod_proxy builds the request to MI (mod_security does) would have
+ * mod_proxy send them as headers.  That merge is made again, from the
+ * headers as they were and the trailers without owned names. */
+apr_status_t migate_trailers_filter(ap_filter_t *f, apr_bucket_brigade *bb,
+                                    ap_input_mode_t mode,
+                                    apr_read_type_e block,
+                                    apr_off_t readbytes)
+{
+    request_rec *r = f->r;
+    apr_table_t *headers = r ? r->headers_in : NULL;
+    apr_status_t rv = ap_get_brigade(f->next, bb, mode, block, readbytes);
+    apr_bucket *b;
+
+    if (rv != APR_SUCCESS || r == NULL) {
+        return rv;
+    }
+    for (b = APR_BRIGADE_FIRST(bb); b != APR_BRIGADE_SENTINEL(bb);
+         b = APR_BUCKET_NEXT(b)) {
+        if (APR_BUCKET_IS_EOS(b)) {
+            if (r->trailers_in) {
+                drop_owned(r, migate_srv(r->server), r->trailers_in, 0);
+                if (r->headers_in != headers && headers) {
+                    r->headers_in = apr_table_overlay(r->pool, headers,
+                                                      r->trailers_in);
+                }
+            }
+            ap_remove_input_filter(f);
+            break;
+        }
+    }
+    return rv;
 }
 
 /* ------------------------------------------------------------------ */
@@ -316,7 +452,7 @@ int migate_post_read_request(request_rec *r)
             /* The request the redirect comes from was refused by httpd's
              * core before the gate saw it (an ErrorDocument of a 400):
              * its headers still are what the client sent. */
-            strip_forwarded(r, sc);
+            own_inbound(r, sc, 0);
             own_id_header(r, sc, st->id);
         }
         if (st->id) {
@@ -347,6 +483,8 @@ int migate_post_read_request(request_rec *r)
     if (why != MIGATE_PASS) {
         return refuse(r, sc, why, MIGATE_B_HEADER, detail);
     }
+    own_traceparent(r, sc, st->id);
+    ap_add_input_filter(MIGATE_TRAILERS_FILTER, NULL, r, r->connection);
 
     /* "OPTIONS *" asks about the server, not a path: httpd answers it
      * itself (its MPM's dummy connections send it too), MI never sees

@@ -94,6 +94,17 @@ static const unsigned char *take_random(size_t n)
     return r;
 }
 
+int migate_uuid_random(unsigned char *out, size_t n)
+{
+    const unsigned char *r;
+
+    if (n > 16 || (r = take_random(n)) == NULL) {
+        return -1;
+    }
+    memcpy(out, r, n);
+    return 0;
+}
+
 void migate_uuid_child_init(void)
 {
     memset(batch.buf, 0, sizeof(batch.buf));
@@ -190,6 +201,7 @@ int migate_uuid_make(int version, char out[MIGATE_UUID_LEN + 1])
 int migate_uuid_valid(const char *s, size_t len)
 {
     size_t i;
+    unsigned char version, variant;
 
     if (s == NULL || len != MIGATE_UUID_LEN) {
         return 0;
@@ -207,5 +219,12 @@ int migate_uuid_valid(const char *s, size_t len)
             return 0;
         }
     }
-    return 1;
+    /* RFC 9562 4.1 and 4.2: the variant is 10xx (8, 9, a, b) and the
+     * version 1-8.  The nil and max UUIDs (versions 0 and f) are no
+     * request's id. */
+    version = (unsigned char)s[14];
+    variant = (unsigned char)(s[19] | 0x20);
+    return version >= '1' && version <= '8'
+        && (variant == '8' || variant == '9' || variant == 'a'
+            || variant == 'b');
 }

@@ -19,12 +19,17 @@
  * 7 (out is then unchanged). */
 int migate_uuid_make(int version, char out[MIGATE_UUID_LEN + 1]);
 
+/* n (at most 16) fresh random bytes from the same fork-safe CSPRNG
+ * batches (the parent id of a traceparent).  Returns 0, or -1. */
+int migate_uuid_random(unsigned char *out, size_t n);
+
 /* Forget any batched random bytes and v7 state (call in child_init,
  * before the process makes ids: it restarts the v7 sequence). */
 void migate_uuid_child_init(void);
 
-/* 1 when s[0..len) is a well-formed UUID: 8-4-4-4-12 hex digits (either
- * case).  Used to decide whether a trusted peer's id may be kept. */
+/* 1 when s[0..len) is a well-formed RFC 9562 UUID: 8-4-4-4-12 hex digits
+ * (either case), a version 1-8 and the RFC variant (10xx); never the nil
+ * or max UUID.  What a trusted peer's id must be to be kept. */
 int migate_uuid_valid(const char *s, size_t len);
 
 #endif /* MIGATE_UUID_H */

@@ -112,6 +112,10 @@ static void migate_register_hooks(apr_pool_t *p)
      * post_read_request. */
     ap_hook_log_transaction(migate_log_transaction, NULL, NULL,
                             APR_HOOK_REALLY_FIRST);
+    /* Owned headers never reach MI as trailers: above the protocol
+     * filters (HTTP_IN, mod_http2's), which fill r->trailers_in. */
+    ap_register_input_filter(MIGATE_TRAILERS_FILTER, migate_trailers_filter,
+                             NULL, AP_FTYPE_CONTENT_SET);
     /* SetHandler migate-status. */
     ap_hook_handler(migate_status_handler, NULL, NULL, APR_HOOK_MIDDLE);
     /* mod_status's server-status: a section with each gated server's

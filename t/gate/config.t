@@ -63,7 +63,10 @@ my @bad = (
      qw(Host content-length Transfer-Encoding CONNECTION Upgrade te Trailer
         Keep-Alive Proxy-Authorization proxy-connection Set-Cookie cookie
         Authorization X-Forwarded-For x-forwarded-host X-Forwarded-Anything
-        Forwarded x-real-ip)),
+        Forwarded x-real-ip X_Forwarded_For x_real_ip traceparent
+        tracestate b3 X-B3-TraceId uber-trace-id True-Client-IP
+        X-Original-URL X-HTTP-Method-Override Front-End-Https)),
+    ['MiGateTraceContext maybe',            qr/MiGateTraceContext: 'maybe' is not allowed: use On or Off/, 'bad trace context switch'],
     (map { ["MiGateResponseIdHeader $_", qr/MiGateResponseIdHeader: '\Q$_\E': the request id may not overwrite/, "response id header $_"] }
      qw(Set-Cookie Content-Length connection Proxy-Authenticate
         X-Forwarded-Proto Host)),
@@ -138,6 +141,7 @@ MiGateRequestIdVersion 7
 MiGateResponseIdHeader X-Request-Id
 MiGateTrustedProxy 10.0.0.0/8 192.168.1.7 2001:db8::/32
 MiGateBackendTLS audit
+MiGateTraceContext On
 EOC
 print STDERR "# $out" if $rc;
 ok($rc == 0);

@@ -86,7 +86,7 @@ write_file($kinds_conf, own_httpd_conf($dir)
 my ($kinds) = `'$httpd' -t -f '$kinds_conf' 2>&1` =~ /kinds among (.*)$/m
     or die 'the module names no metadata kinds';
 
-plan tests => 27;
+plan tests => 30;
 
 my $out = `'$httpd' -t -D MIGATE_DUMP -f '$conf' 2>/dev/null`;
 ok($? == 0);
@@ -120,6 +120,10 @@ ok($o =~ m{^    service: +StockQuote \(\S+:${\ line_of('MiGateAllowService Stock
 ok($o =~ m{^    dropped: +MiGateAllow GET,HEAD /main \(\S+:${\ line_of('MiGateAllow GET,HEAD /main')}\), the main server's: not applied here$}m);
 ok($o =~ m{^    metadata: Off}m);
 ok($o =~ m{^    request id: On, UUID version 7, request header X-Corr, response header X-Request-Id}m);
+# The owned headers, from their table: the id header first.
+ok($o =~ m{^    owned headers: X-Corr, X-Forwarded-For, .*X-Forwarded-\*, .*activityid, traceparent, tracestate, .*X-B3-\*, .*X-Correlation-ID \(any case, _ for -\)$}m);
+ok($i =~ m{^    owned headers: activityid, X-Forwarded-For, }m && $i !~ /, activityid,/) or print STDERR map { "# $_\n" } grep { /owned/ } split /\n/, $i;
+ok($o =~ m{^    trace context: Off$}m);
 ok($o =~ m{^    backend TLS: audit .*nothing forced}m);
 ok($o =~ m{^        SSLProxyVerify none \(\S+:${\ line_of('SSLProxyVerify none')}\)$}m);     # not forced
 

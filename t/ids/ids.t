@@ -82,7 +82,9 @@ refused_ok('edge', 'GET', '/healthcare/x', 400, 'protocol', 'raw ESC in id',
 refused_ok('edge', 'GET', '/healthcare/x', 400, 'control-char',
            'U+2028 in id', activityid => "a\xe2\x80\xa8b");
 
-# A trusted peer keeps a well-formed id (lowercased) and loses a bad one.
+# A trusted peer keeps a well-formed RFC 9562 id (lowercased); anything
+# else from it is refused (400, reason header): a proxy that vouches for
+# ids sends UUIDs.
 {
     my $m = mark_logs();
     my $r = req('edge_trusted', 'GET', '/healthcare/x',
@@ -93,11 +95,10 @@ refused_ok('edge', 'GET', '/healthcare/x', 400, 'control-char',
     ok(($r->{headers}{'x-request-id'} // '') eq $valid);
     ok(@acc == 1 && (split /\t/, $acc[0])[1] eq $valid);
 }
-for my $bad ('garbage', "$valid|x", "${valid}0", '0b7e2d5c3f4a4c1e9a2b6d8e0f1a2b3c') {
-    my $m = mark_logs();
-    my $r = req('edge_trusted', 'GET', '/healthcare/x', activityid => $bad);
-    my @mi = mi_since($m, 1);
-    ok(@mi == 1 && $mi[0]{id} =~ /^$re$/ && $mi[0]{id} ne $valid);
+for my $bad ('garbage', "$valid|x", "${valid}0",
+             '0b7e2d5c3f4a4c1e9a2b6d8e0f1a2b3c') {
+    refused_ok('edge_trusted', 'GET', '/healthcare/x', 400, 'header',
+               "trusted id $bad", activityid => $bad);
 }
 
 # A header folded onto the id header (obs-fold) is merged by httpd into
@@ -110,11 +111,13 @@ for my $bad ('garbage', "$valid|x", "${valid}0", '0b7e2d5c3f4a4c1e9a2b6d8e0f1a2b
     ok(@mi == 1 && $mi[0]{id} =~ /^$re$/);
 }
 
-# MiGateRequestIdHeader: the id travels in the named header; the default
-# one is then not the gate's and passes as it came (MI never reads it).
+# MiGateRequestIdHeader: the id travels in the named header; activityid,
+# which MI reads whatever the gate calls its header, stays the gate's: a
+# client's never reaches MI.
 {
     my $m = mark_logs();
-    my $r = req('edge_v7', 'GET', '/healthcare/x');
+    my $r = req('edge_v7', 'GET', '/healthcare/x',
+                activityid => 'forged|a|b');
     my @mi = mi_since($m, 1);
     my $id = $r->{headers}{'x-request-id'} // '';
     ok($id =~ /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
@@ -167,14 +170,20 @@ for my $bad ('garbage', "$valid|x", "${valid}0", '0b7e2d5c3f4a4c1e9a2b6d8e0f1a2b
     ok(@mi == 1 && $mi[0]{id} eq '-');
     ok(!exists $r->{headers}{'x-request-id'});
 }
-# ... and from a trusted peer a well-formed UUID passes, anything else not.
+# ... and from a trusted peer a well-formed UUID passes, anything else is
+# refused.
 {
     my $m = mark_logs();
     req('edge_noid_trusted', 'GET', '/healthcare/x', activityid => $valid);
-    req('edge_noid_trusted', 'GET', '/healthcare/y', activityid => 'x|y');
-    my @mi = mi_since($m, 2);
+    my @mi = mi_since($m, 1);
     my ($x) = grep { $_->{request} =~ m{/healthcare/x } } @mi;
-    my ($y) = grep { $_->{request} =~ m{/healthcare/y } } @mi;
     ok($x && $x->{id} eq $valid);
-    ok($y && $y->{id} eq '-');
+    # (no id: the blocked line says id=-)
+    $m = mark_logs();
+    my $r = req('edge_noid_trusted', 'GET', '/healthcare/y',
+                activityid => 'x|y');
+    my @b = blocked_since($m);
+    @mi = mi_since($m);
+    ok($r->{status} == 400 && @b == 1
+       && $b[0] =~ /blocked reason=header id=- .*detail="activityid"/ && !@mi);
 }

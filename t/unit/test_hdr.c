@@ -1,7 +1,9 @@
 /*
  * test_hdr.c - unit tests of migate_hdr.c: header values, Host,
- * X-Forwarded-For, CIDR lists and log escaping.
+ * X-Forwarded-For, the owned-header table (held against the docs and the
+ * fuzz dictionary), W3C trace context, CIDR lists and log escaping.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -471,39 +473,363 @@ static void test_escape(apr_pool_t *p)
            "escape: all 256 bytes give the expected length");
 }
 
-/* Connection naming a header the gate owns toward MI. */
-static void test_connection(void)
+/* A header that names headers (Connection, Trailer), read at least as
+ * finely as mod_proxy reads Connection: white space, ',' and ';' end a
+ * token. */
+static void test_names_owned(void)
 {
     static const struct bytes_case cases[] = {
         { S("close"), 0, "close" },
         { S("keep-alive, Upgrade"), 0, "ordinary tokens" },
         { S("X-Note"), 0, "another header" },
-        { S("activityid"), 1, "the id header" },
-        { S("close, ActivityID"), 1, "the id header, any case, in a list" },
+        { S("activityid"), 1, "activityid" },
+        { S("close, ActivityID"), 1, "activityid, any case, in a list" },
         { S("close ,\tactivityid\t"), 1, "blanks around it" },
-        { S("X-Forwarded-For"), 1, "X-Forwarded-For" },
-        { S("x-forwarded-proto"), 1, "X-Forwarded-Proto, lower case" },
-        { S("X-Forwarded-Whatever"), 1, "any X-Forwarded-*" },
+        { S("keep-alive activityid"), 1, "separated by a space" },
+        { S("keep-alive\tactivityid"), 1, "separated by a tab" },
+        { S("keep-alive\r\n activityid"), 1, "an obs-fold kept raw" },
+        { S("keep-alive\vactivityid"), 1, "a VT (apr_isspace)" },
+        { S("keep-alive\factivityid"), 1, "a FF (apr_isspace)" },
+        { S("keep-alive;activityid"), 1, "separated by ';'" },
+        { S(";activityid"), 1, "after a leading ';'" },
+        { S("close,,activityid,"), 1, "among empty elements" },
+        { S("x-forwarded-for"), 1, "X-Forwarded-For, lower case" },
+        { S("X_Forwarded_For"), 1, "X-Forwarded-For with '_'" },
+        { S("X-FORWARDED-PREFIX"), 1, "any X-Forwarded-*" },
+        { S("X-Forwarded-"), 1, "the bare prefix" },
         { S("Forwarded"), 1, "Forwarded" },
         { S("x-real-ip, close"), 1, "X-Real-IP" },
+        { S("traceparent"), 1, "traceparent" },
+        { S("X-B3-TraceId"), 1, "X-B3-*" },
+        { S("X-Request-ID"), 1, "X-Request-ID" },
+        { S("\"x activityid\""), 0, "quoted: no header has that name" },
         { S("activityidx"), 0, "a longer name" },
-        { S("X-Forwarded"), 0, "X-Forwarded without a dash" },
-        { S("Forwarded-For"), 0, "Forwarded-For" },
+        { S("xactivityid"), 0, "a name that ends like it" },
+        { S("X-ForwardedX"), 0, "X-ForwardedX" },
+        { S("Forwarded-Fo"), 0, "a shorter name" },
+        { S("X-B3"), 0, "X-B3 without a dash" },
         { S(""), 0, "empty" },
-        { S(",,"), 0, "empty elements" },
+        { S(",, ;\t"), 0, "separators only" },
+    };
+    const char *tok = NULL;
+    size_t i, tok_len = 0;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        is_int(migate_names_owned(cases[i].s, case_len(&cases[i]),
+                                  "activityid", NULL, NULL),
+               cases[i].want, "names_owned: %s", cases[i].what);
+    }
+    is_int(migate_names_owned("X-Corr", 6, "X-Corr", NULL, NULL), 1,
+           "names_owned: a configured id header");
+    is_int(migate_names_owned("x_corr", 6, "X-Corr", NULL, NULL), 1,
+           "names_owned: a configured id header, '_' and any case");
+    is_int(migate_names_owned("close activityid", 16, "X-Corr", NULL, NULL),
+           1, "names_owned: activityid with another id header");
+    is_int(migate_names_owned(NULL, 0, "activityid", NULL, NULL), 0,
+           "names_owned: NULL");
+    is_int(migate_names_owned("close, x-real-ip ", 17, NULL, &tok, &tok_len),
+           1, "names_owned: no id header");
+    ok(tok_len == 9 && tok && !strncmp(tok, "x-real-ip", 9),
+       "names_owned: the token is returned");
+}
+
+/* The table: one entry per enum value, in order, each flag coherent. */
+static void test_owned_table(void)
+{
+    size_t i;
+    int bad = 0;
+
+    for (i = 0; i < MIGATE_OWN__COUNT; i++) {
+        const migate_owned_hdr *o = &migate_owned[i];
+        size_t n = o->name ? strlen(o->name) : 0;
+
+        if (o->which != (migate_owned_e)i || n == 0 || o->len != n
+            /* exactly one group */
+            || !(o->flags & MIGATE_OWN_F_ROUTE) == !(o->flags
+                                                     & MIGATE_OWN_F_TRACE)
+            /* a validator exactly where a trusted peer's value is kept */
+            || !(o->flags & MIGATE_OWN_F_TRUSTED) != !o->valid
+            /* a prefix ends in '-', a name does not */
+            || !(o->flags & MIGATE_OWN_F_PREFIX) != (o->name[n - 1] != '-')
+            /* a name looks itself up */
+            || migate_owned_lookup(o->name, n) != o) {
+            diag("bad entry %u: %s", (unsigned)i, o->name ? o->name : "-");
+            bad++;
+        }
+    }
+    is_int(bad, 0, "owned: %d entries, each coherent", MIGATE_OWN__COUNT);
+}
+
+static void test_owned_lookup(void)
+{
+    static const struct {
+        const char *name;
+        int which;              /* -1: not owned */
+    } cases[] = {
+        { "X-Forwarded-For", MIGATE_OWN_X_FORWARDED_FOR },
+        { "x-forwarded-for", MIGATE_OWN_X_FORWARDED_FOR },
+        { "X_FORWARDED_FOR", MIGATE_OWN_X_FORWARDED_FOR },
+        { "x_Forwarded-for", MIGATE_OWN_X_FORWARDED_FOR },
+        { "X-Forwarded-Port", MIGATE_OWN_X_FORWARDED_PORT },
+        { "X-Forwarded-Prefix", MIGATE_OWN_X_FORWARDED_ANY },
+        { "X-Forwarded-Ssl", MIGATE_OWN_X_FORWARDED_ANY },
+        { "X_Forwarded_Client_Cert", MIGATE_OWN_X_FORWARDED_ANY },
+        { "X-Forwarded-", MIGATE_OWN_X_FORWARDED_ANY },
+        { "X-Forwarded", MIGATE_OWN_X_FORWARDED },
+        { "X_Forwarded", MIGATE_OWN_X_FORWARDED },
+        { "Forwarded", MIGATE_OWN_FORWARDED },
+        { "Forwarded-For", MIGATE_OWN_FORWARDED_FOR },
+        { "X-Real-Ip", MIGATE_OWN_X_REAL_IP },
+        { "true-client-ip", MIGATE_OWN_TRUE_CLIENT_IP },
+        { "CF_CONNECTING_IP", MIGATE_OWN_CF_CONNECTING_IP },
+        { "front-end-https", MIGATE_OWN_FRONT_END_HTTPS },
+        { "x-http-method-override", MIGATE_OWN_X_HTTP_METHOD_OVERRIDE },
+        { "ActivityId", MIGATE_OWN_ACTIVITYID },
+        { "TRACEPARENT", MIGATE_OWN_TRACEPARENT },
+        { "x-b3-traceid", MIGATE_OWN_X_B3_ANY },
+        { "X_B3_SpanId", MIGATE_OWN_X_B3_ANY },
+        { "B3", MIGATE_OWN_B3 },
+        { "Uber_Trace_Id", MIGATE_OWN_UBER_TRACE_ID },
+        { "x-correlation-id", MIGATE_OWN_X_CORRELATION_ID },
+        { "X-Forwarde", -1 },
+        { "X-Forwarded-For ", MIGATE_OWN_X_FORWARDED_ANY },
+        { "XForwarded-For", -1 },
+        { "Activity-Id", -1 },
+        { "activityid2", -1 },
+        { "traceparent-x", -1 },
+        { "b3x", -1 },
+        { "X-B3", -1 },
+        { "Host", -1 },
+        { "Via", -1 },
+        { "X-Note", -1 },
+        { "", -1 },
     };
     size_t i;
 
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        is_int(migate_connection_names_owned(cases[i].s,
-                                             case_len(&cases[i]),
-                                             "activityid"),
-               cases[i].want, "connection: %s", cases[i].what);
+        const migate_owned_hdr *o =
+            migate_owned_lookup(cases[i].name, strlen(cases[i].name));
+        is_int(o ? (int)o->which : -1, cases[i].which, "lookup: '%s'",
+               cases[i].name);
     }
-    is_int(migate_connection_names_owned("X-Corr", 6, "X-Corr"), 1,
-           "connection: a configured id header");
-    is_int(migate_connection_names_owned(NULL, 0, "activityid"), 0,
-           "connection: NULL");
+    is_int(migate_owned_name("X-Corr", 6, "x-corr"), 1,
+           "owned_name: the id header");
+    is_int(migate_owned_name("X_Corr", 6, "X-Corr"), 1,
+           "owned_name: the id header with '_'");
+    is_int(migate_owned_name("X-Corr", 6, NULL), 0,
+           "owned_name: no id header");
+    is_int(migate_owned_name("activityid", 10, "X-Corr"), 1,
+           "owned_name: activityid whatever the id header");
+    is_int(migate_hdr_name_eq("abc", 3, "ab", 2, 1), 1, "name_eq: prefix");
+    is_int(migate_hdr_name_eq("abc", 3, "ab", 2, 0), 0, "name_eq: exact");
+    is_int(migate_hdr_name_eq("a", 1, "ab", 2, 1), 0, "name_eq: shorter");
+    is_int(migate_hdr_name_eq(NULL, 0, "", 0, 1), 0, "name_eq: NULL");
+}
+
+static void test_port_list(void)
+{
+    static const struct bytes_case cases[] = {
+        { S("443"), 1, "one port" },
+        { S("443, 8443"), 1, "two" },
+        { S("1"), 1, "1" },
+        { S("65535"), 1, "65535" },
+        { S("0"), 0, "0" },
+        { S("65536"), 0, "65536" },
+        { S("443,"), 0, "empty element" },
+        { S("443 8443"), 0, "space inside" },
+        { S("-1"), 0, "sign" },
+        { S("https"), 0, "a word" },
+        { S("443|x"), 0, "pipe" },
+        { S(""), 0, "empty" },
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        is_int(migate_port_list_ok(cases[i].s, case_len(&cases[i])),
+               cases[i].want, "port_list: %s", cases[i].what);
+    }
+}
+
+/* The W3C Trace Context recommendation's own examples and the rules of
+ * its section 3.2 (traceparent) and 3.3 (tracestate). */
+static void test_trace_context(void)
+{
+    static const struct bytes_case tp[] = {
+        { S("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"), 1,
+          "the spec's example, sampled" },
+        { S("00-0af7651916cd43dd8448eb211c80319c-b9c7c989f97918e1-00"), 1,
+          "the spec's example, not sampled" },
+        { S("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"), 1,
+          "OpenTelemetry's example" },
+        { S("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-ff"), 1,
+          "all flags" },
+        { S("00-00000000000000000000000000000000-b7ad6b7169203331-01"), 0,
+          "zero trace id" },
+        { S("00-0af7651916cd43dd8448eb211c80319c-0000000000000000-01"), 0,
+          "zero parent id" },
+        { S("00-0AF7651916CD43DD8448EB211C80319C-B7AD6B7169203331-01"), 0,
+          "upper case" },
+        { S("ff-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"), 0,
+          "version ff" },
+        { S("01-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"), 0,
+          "a later version" },
+        { S("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01-x"), 0,
+          "version 00 with more" },
+        { S("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-1"), 0,
+          "short flags" },
+        { S("00-0af7651916cd43dd8448eb211c80319-cb7ad6b7169203331-01"), 0,
+          "dash moved" },
+        { S("00_0af7651916cd43dd8448eb211c80319c_b7ad6b7169203331_01"), 0,
+          "underscores" },
+        { S("00-0af7651916cd43dd8448eb211c80319g-b7ad6b7169203331-01"), 0,
+          "not hex" },
+        { S(" 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-0"), 0,
+          "leading space" },
+        { S("00-0af7651916cd43dd8448eb211c80319c-b7ad6b716920333|-01"), 0,
+          "pipe" },
+        { S(""), 0, "empty" },
+    };
+    static const struct bytes_case ts[] = {
+        { S("congo=t61rcWkgMzE"), 1, "the spec's example" },
+        { S("rojo=00f067aa0ba902b7,congo=t61rcWkgMzE"), 1,
+          "the spec's two vendors" },
+        { S("rojo=00f067aa0ba902b7 , congo=t61rcWkgMzE"), 1,
+          "blanks around members" },
+        { S("rojo=1,,congo=2"), 1, "an empty member" },
+        { S("fw529a3039@dt=ZmY0"), 1, "multi-tenant key" },
+        { S("1tenant@sys=x"), 1, "tenant starting with a digit" },
+        { S("a-b_c*d/e=v a l"), 1, "key characters, spaces in a value" },
+        { S("Congo=x"), 0, "upper case key" },
+        { S("1congo=x"), 0, "simple key starting with a digit" },
+        { S("congo"), 0, "no value" },
+        { S("congo="), 0, "empty value" },
+        { S("congo=a,b=c=d"), 0, "'=' in a value" },
+        { S("congo=x "), 1, "trailing blank is list OWS" },
+        { S("a@=x"), 0, "empty system id" },
+        { S("@b=x"), 0, "empty tenant id" },
+        { S("a@b1234567890123=x"), 1, "system id of 14" },
+        { S("a@b12345678901234=x"), 0, "system id too long" },
+        { S("congo=\x7f"), 0, "DEL in a value" },
+        { S("congo=caf\xc3\xa9"), 0, "UTF-8 in a value" },
+        { S(","), 0, "no member" },
+        { S(""), 0, "empty" },
+    };
+    char many[33 * 4 + 1];
+    char out[MIGATE_TRACEPARENT_LEN + 1];
+    static const unsigned char rnd[8] = { 0xb7, 0xad, 0x6b, 0x71, 0x69,
+                                          0x20, 0x33, 0x31 };
+    static const unsigned char zero[8] = { 0 };
+    size_t i;
+
+    for (i = 0; i < sizeof(tp) / sizeof(tp[0]); i++) {
+        is_int(migate_traceparent_ok(tp[i].s, case_len(&tp[i])), tp[i].want,
+               "traceparent: %s", tp[i].what);
+    }
+    for (i = 0; i < sizeof(ts) / sizeof(ts[0]); i++) {
+        is_int(migate_tracestate_ok(ts[i].s, case_len(&ts[i])), ts[i].want,
+               "tracestate: %s", ts[i].what);
+    }
+    /* 32 members pass, 33 do not. */
+    for (i = 0; i < 33; i++) {
+        memcpy(many + 4 * i, "a=1,", 4);
+    }
+    is_int(migate_tracestate_ok(many, 32 * 4 - 1), 1, "tracestate: 32");
+    is_int(migate_tracestate_ok(many, 33 * 4 - 1), 0, "tracestate: 33");
+
+    is_int(migate_traceparent_make("0AF76519-16CD-43DD-8448-EB211C80319C",
+                                   rnd, out), 0, "make: from an id");
+    is_str(out, "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+           "make: the id's hex digits, lowercase, and the random parent");
+    ok(migate_traceparent_ok(out, strlen(out)), "make: what it makes is ok");
+    is_int(migate_traceparent_make("0af76519-16cd-43dd-8448-eb211c80319c",
+                                   zero, out), 0, "make: zero random");
+    is_str(out + 36, "0000000000000001-01", "make: never a zero parent id");
+    is_int(migate_traceparent_make("not-a-uuid", rnd, out), -1,
+           "make: refuses what is no UUID");
+}
+
+/* The line of a file that starts a table row naming an owned header:
+ * "| `X-Forwarded-For` | ..." (a prefix written "X-Forwarded-*"). */
+static int row_names(const char *line, const migate_owned_hdr *o)
+{
+    size_t n = strlen(o->name);
+    int prefix = (o->flags & MIGATE_OWN_F_PREFIX) != 0;
+
+    return !strncmp(line, "| `", 3) && !strncmp(line + 3, o->name, n)
+        && !strncmp(line + 3 + n, prefix ? "*`" : "`", prefix ? 2 : 1);
+}
+
+/* docs/owned-headers.md has one row per entry, saying what the table
+ * does with it, and no other; fuzz/migate.dict has every name. */
+static void test_owned_docs(void)
+{
+    char line[1024];
+    FILE *f;
+    size_t i;
+    int rows = 0, found[MIGATE_OWN__COUNT] = { 0 }, wrong = 0;
+
+    f = fopen("docs/owned-headers.md", "r");
+    ok(f != NULL, "docs/owned-headers.md can be read (run from the top)");
+    /* The first run of rows that start with a header name. */
+    while (f && fgets(line, sizeof(line), f)) {
+        if (strncmp(line, "| `", 3) != 0) {
+            if (rows > 0) {
+                break;
+            }
+            continue;
+        }
+        rows++;
+        for (i = 0; i < MIGATE_OWN__COUNT; i++) {
+            const migate_owned_hdr *o = &migate_owned[i];
+
+            if (!row_names(line, o)) {
+                continue;
+            }
+            found[i]++;
+            /* the trusted column says "kept" exactly when it is */
+            if (!(o->flags & MIGATE_OWN_F_TRUSTED)
+                != !strstr(line, "| kept")) {
+                diag("docs row of %s: trusted column disagrees", o->name);
+                wrong++;
+            }
+        }
+    }
+    if (f) {
+        fclose(f);
+    }
+    for (i = 0; i < MIGATE_OWN__COUNT; i++) {
+        if (found[i] != 1) {
+            diag("docs: %s in %d rows", migate_owned[i].name, found[i]);
+            wrong++;
+        }
+    }
+    is_int(wrong, 0, "docs: one row per owned header, as the table says");
+    is_int(rows, MIGATE_OWN__COUNT, "docs: no row of a header not owned");
+
+    memset(found, 0, sizeof(found));
+    f = fopen("fuzz/migate.dict", "r");
+    ok(f != NULL, "fuzz/migate.dict can be read");
+    while (f && fgets(line, sizeof(line), f)) {
+        for (i = 0; i < MIGATE_OWN__COUNT; i++) {
+            size_t n = strlen(migate_owned[i].name);
+
+            if (line[0] == '"' && !strncmp(line + 1, migate_owned[i].name, n)
+                && line[n + 1] == '"') {
+                found[i] = 1;
+            }
+        }
+    }
+    if (f) {
+        fclose(f);
+    }
+    wrong = 0;
+    for (i = 0; i < MIGATE_OWN__COUNT; i++) {
+        if (!found[i]) {
+            diag("fuzz/migate.dict lacks \"%s\"", migate_owned[i].name);
+            wrong++;
+        }
+    }
+    is_int(wrong, 0, "fuzz dictionary: every owned name");
 }
 
 /* One list of schemes for the configuration test and the run time. */
@@ -562,7 +888,12 @@ int main(void)
     test_forwarded();
     test_cidr(p);
     test_escape(p);
-    test_connection();
+    test_names_owned();
+    test_owned_table();
+    test_owned_lookup();
+    test_port_list();
+    test_trace_context();
+    test_owned_docs();
     test_url_is_tls();
     apr_pool_destroy(p);
     apr_terminate();

@@ -359,12 +359,27 @@ static void test_valid(void)
     valid_is(good, 36, 1, "lowercase v4");
     valid_is("0F1E2D3C-4B5A-4978-8A6B-5C4D3E2F1A0B", 36, 1, "uppercase");
     valid_is("0f1E2d3C-4b5A-4978-8a6B-5c4D3e2F1a0B", 36, 1, "mixed case");
-    valid_is("00000000-0000-0000-0000-000000000000", 36, 1, "nil uuid");
-    valid_is("ffffffff-ffff-ffff-ffff-ffffffffffff", 36, 1, "max uuid");
     valid_is("01890a5d-ac96-774b-bcce-b302099a8057", 36, 1, "a v7 id");
-    /* The shape is what is checked; version/variant are not. */
-    valid_is("0f1e2d3c-4b5a-1978-ca6b-5c4d3e2f1a0b", 36, 1,
-             "other version/variant");
+    /* RFC 9562: versions 1-8, the RFC variant 10xx, never nil or max. */
+    valid_is("00000000-0000-0000-0000-000000000000", 36, 0, "nil uuid");
+    valid_is("ffffffff-ffff-ffff-ffff-ffffffffffff", 36, 0, "max uuid");
+    valid_is("FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF", 36, 0,
+             "max uuid, upper case");
+    valid_is("0f1e2d3c-4b5a-1978-8a6b-5c4d3e2f1a0b", 36, 1, "version 1");
+    valid_is("0f1e2d3c-4b5a-8978-ba6b-5c4d3e2f1a0b", 36, 1, "version 8");
+    valid_is("0f1e2d3c-4b5a-4978-9a6b-5c4d3e2f1a0b", 36, 1, "variant 9");
+    valid_is("0f1e2d3c-4b5a-4978-Aa6b-5c4d3e2f1a0b", 36, 1, "variant A");
+    valid_is("0f1e2d3c-4b5a-0978-8a6b-5c4d3e2f1a0b", 36, 0, "version 0");
+    valid_is("0f1e2d3c-4b5a-9978-8a6b-5c4d3e2f1a0b", 36, 0, "version 9");
+    valid_is("0f1e2d3c-4b5a-f978-8a6b-5c4d3e2f1a0b", 36, 0, "version f");
+    valid_is("0f1e2d3c-4b5a-4978-0a6b-5c4d3e2f1a0b", 36, 0,
+             "NCS variant (0xxx)");
+    valid_is("0f1e2d3c-4b5a-4978-7a6b-5c4d3e2f1a0b", 36, 0,
+             "NCS variant (7)");
+    valid_is("0f1e2d3c-4b5a-4978-ca6b-5c4d3e2f1a0b", 36, 0,
+             "Microsoft variant (110x)");
+    valid_is("0f1e2d3c-4b5a-4978-fa6b-5c4d3e2f1a0b", 36, 0,
+             "reserved variant (111x)");
     memcpy(buf, good, 36);
     buf[36] = 'x';
     valid_is(buf, 36, 1, "length bounds the check, not NUL");
