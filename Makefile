@@ -20,12 +20,14 @@ LIBS       := -lpcre2-8 -lssl -lcrypto
 # The pure core: no httpd headers, unit tested and fuzzed on its own.
 CORE_SRC := $(SRC)/migate_core.c $(SRC)/migate_path.c $(SRC)/migate_rules.c \
             $(SRC)/migate_trie.c $(SRC)/migate_regex.c $(SRC)/migate_meta.c \
-            $(SRC)/migate_uuid.c $(SRC)/migate_hdr.c $(SRC)/migate_tls.c
+            $(SRC)/migate_uuid.c $(SRC)/migate_hdr.c $(SRC)/migate_trace.c \
+            $(SRC)/migate_tls.c
 # The glue: httpd hooks, configuration, logging.
 GLUE_SRC := $(SRC)/mod_migate.c $(SRC)/migate_config.c \
             $(SRC)/migate_configtest.c $(SRC)/migate_configtest_backend.c \
             $(SRC)/migate_route.c \
-            $(SRC)/migate_request.c $(SRC)/migate_outcome.c \
+            $(SRC)/migate_request.c $(SRC)/migate_owned.c \
+            $(SRC)/migate_outcome.c \
             $(SRC)/migate_protocol.c \
             $(SRC)/migate_ssl.c $(SRC)/migate_status.c
 # The status counters: a table of named counters (core) in memory

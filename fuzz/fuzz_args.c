@@ -25,7 +25,7 @@
  *       fuzz/fuzz_args.c mod_migate/migate_core.c mod_migate/migate_path.c \
  *       mod_migate/migate_rules.c mod_migate/migate_trie.c \
  *       mod_migate/migate_regex.c mod_migate/migate_meta.c \
- *       mod_migate/migate_hdr.c \
+ *       mod_migate/migate_hdr.c mod_migate/migate_trace.c \
  *       mod_migate/migate_uuid.c $(apr-1-config --link-ld --libs) \
  *       -lpcre2-8 -lssl -lcrypto
  *   ./a.out -dict=fuzz/args.dict fuzz/corpus/args

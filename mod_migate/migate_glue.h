@@ -215,6 +215,18 @@ int migate_fixups(request_rec *r);
  * recorded in r's verdict). */
 int migate_judge_route(request_rec *r, const char *url, int whole);
 int migate_log_transaction(request_rec *r);
+/* migate_owned.c: the headers the edge owns toward MI.  Header values
+ * and the owned headers of r checked (MIGATE_PASS, or the refusal with
+ * the header's name in *detail); r's owned headers removed, or from a
+ * trusted peer kept when well-formed (NULL, or the name of the first
+ * that is not); MiGateTraceContext's traceparent made from id. */
+migate_reason_e migate_check_headers(request_rec *r,
+                                     const migate_srv_conf *sc,
+                                     const char **detail);
+const char *migate_own_inbound(request_rec *r, const migate_srv_conf *sc,
+                               int trusted);
+void migate_own_traceparent(request_rec *r, const migate_srv_conf *sc,
+                            const char *id);
 /* Removes owned headers from a gated request's trailers. */
 #define MIGATE_TRAILERS_FILTER "MIGATE_TRAILERS"
 apr_status_t migate_trailers_filter(ap_filter_t *f, apr_bucket_brigade *bb,

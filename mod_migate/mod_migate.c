@@ -4,7 +4,8 @@
  *
  *   migate_config.c   directives, merge rules, policy compilation
  *   migate_configtest.c  what "apache2 -t" warns about; -D MIGATE_DUMP
- *   migate_request.c  request ids, header checks, the gate's decision
+ *   migate_request.c  request ids, the gate's decision, the route's URL
+ *   migate_owned.c    the headers the edge owns toward MI, applied
  *   migate_outcome.c  each request's outcome: its one line, its count
  *   migate_protocol.c httpd's own words for a request its core refused
  *   migate_route.c    the route mod_proxy takes: its URL, its connection
@@ -13,7 +14,8 @@
  *   migate_counters.c the status counters, kept across restarts
  *   migate_status.c   the migate-status handler; mod_status's section
  *   migate_describe.c the words for a policy, for the dump and the page
- *   migate_{core,path,rules,uuid,hdr,tls}.c  the pure core (no httpd)
+ *   migate_{core,path,rules,trie,regex,meta,uuid,hdr,trace,tls,
+ *          tally}.c  the pure core (no httpd)
  */
 #define MIGATE_MODULE_FILE
 #include "httpd.h"
