@@ -270,13 +270,24 @@ static int is_ip_literal(const char *host)
         || inet_pton(AF_INET6, host, addr) == 1;
 }
 
-/* An IP-literal TLS backend: say what the gate does with its name. */
-static void note_ip_backend(backend_walk *w, const char *url)
+/* The host of url when it is an IP literal, else NULL. */
+static const char *ip_literal_host(apr_pool_t *p, const char *url)
 {
     apr_uri_t u;
 
-    if (apr_uri_parse(w->p, url, &u) != APR_SUCCESS || !u.hostname
+    if (apr_uri_parse(p, url, &u) != APR_SUCCESS || !u.hostname
         || !is_ip_literal(u.hostname)) {
+        return NULL;
+    }
+    return u.hostname;
+}
+
+/* An IP-literal TLS backend: say what the gate does with its name. */
+static void note_ip_backend(backend_walk *w, const char *url)
+{
+    const char *host = ip_literal_host(w->p, url);
+
+    if (!host) {
         return;
     }
     ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_NOTICE, 0, NULL,
@@ -285,7 +296,7 @@ static void note_ip_backend(backend_walk *w, const char *url)
                  "(X509_check_ip_asc) in place of mod_ssl's name check, "
                  "which cannot match IP SANs; a certificate without one is "
                  "refused with 502 backend-tls", url,
-                 migate_vhost_name(w->p, w->s), u.hostname);
+                 migate_vhost_name(w->p, w->s), host);
 }
 
 /* In audit mod_ssl keeps its own name check, which reads DNS names and
@@ -299,11 +310,9 @@ static void note_ip_backends_audit(apr_pool_t *p, server_rec *s,
     for (i = 0; conf->aliases && i < conf->aliases->nelts; i++) {
         const char *real = APR_ARRAY_IDX(conf->aliases, i,
                                          struct proxy_alias).real;
-        apr_uri_t u;
 
         if (!migate_url_is_tls(real) || !strncasecmp(real, "balancer:", 9)
-            || apr_uri_parse(p, real, &u) != APR_SUCCESS || !u.hostname
-            || !is_ip_literal(u.hostname)) {
+            || !ip_literal_host(p, real)) {
             continue;
         }
         ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_NOTICE, 0, NULL,
