@@ -28,7 +28,10 @@ use Time::HiRes qw(time);
 error_log_allow(qr/AH01170: balancer:\/\/mi_nodes: All workers are in error/,
                 qr/AH01102: error reading status line from remote server/,
                 qr/AH00957: https: attempt to connect to/,
-                qr/AH01114: HTTP: failed to make connection to backend/);
+                qr/AH01114: HTTP: failed to make connection to backend/,
+                # a request in flight on node 1 when it is killed
+                qr/AH00898: Error reading from remote server/,
+                qr/AH01110: error reading response/);
 
 plan tests => 10;
 
