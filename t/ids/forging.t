@@ -66,8 +66,13 @@ sub refused {
     my $m = mark_logs();
     my $r = raw_req('edge', $bytes);
     my @b = blocked_since($m);
-    my @mi = mi_since($m);
     my $re = uuid_re();
+    my ($id) = @b == 1 ? $b[0] =~ /blocked reason=\S+ id=($re) / : ();
+    my ($line) = $bytes =~ /\A([^\r\n]*)/;
+    # What MI logged since the mark that is this request: its id, or its
+    # request line (a late line of an earlier test's request is not).
+    my @mi = grep { (defined $id && $_->{id} eq $id)
+                    || $_->{request} eq $line } mi_since($m);
     my $good = $r->{status} == 400 && @b == 1
         && $b[0] =~ /blocked reason=\Q$reason\E id=$re /
         && !@mi;
