@@ -125,12 +125,13 @@ start_all() {
     done
 }
 
-# wait_status NAME PORT PATH CODE: wait (bounded) until the edge answers
-# PATH with CODE; fail the run if it never does.
+# wait_status NAME PORT PATH CODE [TRIES]: wait (bounded: TRIES x 0.2 s,
+# 100) until the edge answers PATH with CODE; fail the run if it never
+# does.
 wait_status() {
     i=0
     code=000
-    while [ $i -lt 100 ]; do
+    while [ $i -lt "${5:-100}" ]; do
         code=$(curl -s -o /dev/null -w '%{http_code}' \
                "http://127.0.0.1:$2$3" || true)
         [ "$code" = "$4" ] && return 0
