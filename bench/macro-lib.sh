@@ -171,6 +171,7 @@ rotate() {
 
 # The rotated list of round R over the words of LIST.
 round_order() {
+    # shellcheck disable=SC2086  # $2 is a list of words
     order=$(rotate "$1" $2)
     for e in $2; do
         case " $order " in *" $e "*) ;; *) order="$order $e" ;; esac
@@ -199,6 +200,7 @@ edge_cpu() {
 }
 
 # An awk function: the median of arr[1..n] (sorts arr).
+# shellcheck disable=SC2034  # read by the sourcing scripts
 AWK_MEDIAN='
     function median(arr, n,   i, j, t) {
         for (i = 1; i <= n; i++)
