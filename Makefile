@@ -234,8 +234,9 @@ valgrind: module pki
 # (the same on policies migate-policy writes for 1 to 3,000 synthetic
 # Synapse APIs: bench/mi-estate, bench/run-estate) and the macro
 # one (wrk against bare mod_proxy, mod_migate, stock httpd and
-# ModSecurity + CRS edges on loopback), printed as one table, also kept
-# in build/bench/table.txt.  BENCH_SECONDS x BENCH_ROUNDS per edge.
+# ModSecurity + CRS edges on loopback; then CPU per request of edges with
+# the MI-estate policies, bench/run-estate-macro), printed as one table,
+# also kept in build/bench/table.txt.  BENCH_SECONDS x BENCH_ROUNDS per edge.
 BENCH_SECONDS ?= 5
 BENCH_ROUNDS  ?= 3
 BENCH_CORE := $(SRC)/migate_core.c $(SRC)/migate_path.c \
@@ -272,8 +273,9 @@ bench: $(BUILD)/bench/bench_decide $(BUILD)/bench/bench_uuid
 	sh bench/run-micro $(BUILD)/bench >/dev/null
 	sh bench/run-estate $(BUILD)/bench >/dev/null
 	sh bench/run-macro $(BENCH_SECONDS) $(BENCH_ROUNDS) >/dev/null
+	sh bench/run-estate-macro $(BENCH_SECONDS) $(BENCH_ROUNDS) >/dev/null
 	@{ echo "mod_migate benchmark, $$(nproc) cores:" \
 	    "$$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)"; \
 	   cat $(BUILD)/bench/micro.txt $(BUILD)/bench/estate.txt \
-	       $(BUILD)/bench/macro.txt; } \
+	       $(BUILD)/bench/macro.txt $(BUILD)/bench/estate-macro.txt; } \
 	    | tee $(BUILD)/bench/table.txt
