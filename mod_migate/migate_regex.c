@@ -61,6 +61,9 @@ struct migate_regex_set {
     uint32_t opts;                  /* PCRE2_CASELESS for deny rules */
     apr_array_header_t *list;       /* of mg_regex, as added         */
     apr_array_header_t *groups;     /* of mg_regex_group, compiled   */
+    pcre2_match_context *limits;    /* the limits its matches run under,
+                                     * read-only once made, freed with
+                                     * the set's pool                */
 };
 
 /* ---------------------------------------------------------------- */
@@ -187,9 +190,6 @@ static __thread pcre2_match_data *tls_md;
 static pthread_key_t md_key;
 static pthread_once_t md_once = PTHREAD_ONCE_INIT;
 static int md_key_ok;
-/* The limits every match runs under; shared read-only by all threads
- * once made. */
-static pcre2_match_context *limits;
 
 static void md_free(void *md)
 {
@@ -199,11 +199,6 @@ static void md_free(void *md)
 static void md_key_make(void)
 {
     md_key_ok = pthread_key_create(&md_key, md_free) == 0;
-    limits = pcre2_match_context_create(NULL);
-    if (limits) {
-        pcre2_set_match_limit(limits, MIGATE_REGEX_MATCH_LIMIT);
-        pcre2_set_depth_limit(limits, MIGATE_REGEX_DEPTH_LIMIT);
-    }
 }
 
 /* 1 match, 0 no match, -1 the match could not be run (the match or
@@ -211,13 +206,16 @@ static void md_key_make(void)
  * fail closed.  After a match the thread's match block holds the mark
  * of the alternative that matched. */
 static inline __attribute__((always_inline))
-int re_match(const pcre2_code *code, const char *s, size_t len, int *error)
+int re_match(const pcre2_code *code, const pcre2_match_context *limits,
+             const char *s, size_t len, int *error)
 {
     int rc;
 
-    if (!tls_md) {
+    if (!tls_md || !limits) {
         pthread_once(&md_once, md_key_make);
-        tls_md = pcre2_match_data_create(1, NULL);
+        if (!tls_md) {
+            tls_md = pcre2_match_data_create(1, NULL);
+        }
         if (!tls_md || !limits) {
             *error = PCRE2_ERROR_NOMEMORY;
             return -1;
@@ -227,7 +225,7 @@ int re_match(const pcre2_code *code, const char *s, size_t len, int *error)
         }
     }
     rc = pcre2_match(code, (PCRE2_SPTR)(s ? s : ""), len, 0, 0, tls_md,
-                     limits);
+                     (pcre2_match_context *)limits);
     if (rc >= 0) {
         return 1;
     }
@@ -244,7 +242,9 @@ int re_match(const pcre2_code *code, const char *s, size_t len, int *error)
  * alternative together), each regex run alone, so that the chunk
  * answers exactly as they do alone.  1 and *rule; 0; or -1, *rule the
  * first regex that could not be run and *error PCRE2's code. */
-static int chunk_resolve(const mg_chunk *c, const char *s, size_t len,
+static int chunk_resolve(const mg_chunk *c,
+                         const pcre2_match_context *limits,
+                         const char *s, size_t len,
                          int rc, int *rule, int *error)
 {
     PCRE2_SPTR mark;
@@ -260,7 +260,7 @@ static int chunk_resolve(const mg_chunk *c, const char *s, size_t len,
         }
     }
     for (i = 0; i < c->n; i++) {
-        rc = re_match(c->members[i].code, s, len, &e1);
+        rc = re_match(c->members[i].code, limits, s, len, &e1);
         if (rc == 1) {
             *rule = c->members[i].rule;
             return 1;
@@ -377,6 +377,12 @@ static void group_build(migate_regex_set *set, mg_regex_group *g,
 /* ---------------------------------------------------------------- */
 /* The set                                                           */
 
+static apr_status_t limits_cleanup(void *data)
+{
+    pcre2_match_context_free(data);
+    return APR_SUCCESS;
+}
+
 migate_regex_set *migate_regex_set_make(apr_pool_t *p, int caseless)
 {
     migate_regex_set *set = apr_pcalloc(p, sizeof(*set));
@@ -385,6 +391,13 @@ migate_regex_set *migate_regex_set_make(apr_pool_t *p, int caseless)
     set->opts = caseless ? PCRE2_CASELESS : 0;
     set->list = apr_array_make(p, 4, sizeof(mg_regex));
     set->groups = apr_array_make(p, 1, sizeof(mg_regex_group));
+    set->limits = pcre2_match_context_create(NULL);
+    if (set->limits) {
+        pcre2_set_match_limit(set->limits, MIGATE_REGEX_MATCH_LIMIT);
+        pcre2_set_depth_limit(set->limits, MIGATE_REGEX_DEPTH_LIMIT);
+        apr_pool_cleanup_register(p, set->limits, limits_cleanup,
+                                  apr_pool_cleanup_null);
+    }
     return set;
 }
 
@@ -450,13 +463,13 @@ int migate_regex_match(const migate_regex_set *set, const char *s,
             continue;
         }
         for (j = 0; j < g->chunks->nelts; j++, c++) {
-            rc = re_match(c->code, s, len, &e1);
+            rc = re_match(c->code, set->limits, s, len, &e1);
             if (rc == 0) {
                 continue;
             }
             r = c->members[0].rule;
             if (c->n > 1) {
-                rc = chunk_resolve(c, s, len, rc, &r, &e1);
+                rc = chunk_resolve(c, set->limits, s, len, rc, &r, &e1);
             }
             if (rc == 1) {
                 *rule = r;
