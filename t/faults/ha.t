@@ -29,8 +29,11 @@ error_log_allow(qr/AH01170: balancer:\/\/mi_nodes: All workers are in error/,
                 qr/AH01102: error reading status line from remote server/,
                 qr/AH00957: https: attempt to connect to/,
                 qr/AH01114: HTTP: failed to make connection to backend/,
-                # a request in flight on node 1 when it is killed
-                qr/AH00898: Error reading from remote server/,
+                # a request in flight on node 1 when it is killed:
+                # in its handshake, its body or its response
+                qr/AH00898: Error (?:reading from remote server|during SSL Handshake with remote server)/,
+                qr/AH01084: pass request body failed/,
+                qr/AH01097: pass request body failed/,
                 qr/AH01110: error reading response/);
 
 plan tests => 10;
