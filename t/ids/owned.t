@@ -274,9 +274,17 @@ my @trusted_refused = (
     ['True-Client-IP' => '1.2.3.4 x', 'True-Client-IP not an address'],
     ['X-Forwarded-For' => '1.2.3.4|x', 'X-Forwarded-For with a pipe'],
 );
+# A tracestate is only read beside the peer's own traceparent.
+my $peer_tp = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+my @trusted_refused_state = (
+    ['tracestate key in upper case', 'Congo=t61rcWkgMzE'],
+    ['tracestate value with a "="', 'congo=a=b'],
+    ['tracestate empty value', 'congo='],
+    ['tracestate of 33 members', join ',', map { "k$_=v" } 1 .. 33],
+);
 
 plan tests => 1 + @spellings + 1 + 1 + 2 * 2 + 1 + @connection + 6 + 2
-    + 7 + @trusted_refused + 2 + 5 + 6 + 2;
+    + 7 + @trusted_refused + @trusted_refused_state + 2 + 5 + 6 + 2;
 
 ok($start_rc == 0) or print STDERR "# $started";
 wait_for(sub { h1_get('edge', '/echo/ready')->{status} == 200 }, 60);
@@ -415,6 +423,9 @@ for my $h ('Proxy-Connection', 'Keep-Alive') {
        && (mi_has($r, 'traceparent') // '') =~ /^00-[0-9a-f]{32}-/);
 }
 refused_header('trusted', $_->[2], [$_->[0] => $_->[1]]) for @trusted_refused;
+refused_header('trusted', $_->[0],
+               [traceparent => $peer_tp, tracestate => $_->[1]])
+    for @trusted_refused_state;
 
 # 9. Trailers: an owned header never comes after the body.  The edge's
 #    access log shows the request's trailers once its body has been read
