@@ -159,6 +159,23 @@ static int refuse(request_rec *r, const migate_srv_conf *sc,
     return refusal_status(sc, reason);
 }
 
+/* A refusal from post_read_request ends the connection: httpd's
+ * ap_read_request (server/protocol.c) answers through ap_die and returns
+ * no request, and the MPM then lingers the connection closed
+ * (modules/http/http_core.c, CONN_STATE_LINGER).  Say so in the answer,
+ * as ap_set_keepalive does for the statuses that drop the connection, so
+ * that an HTTP/1.1 client does not send its next request into a closing
+ * connection.  An HTTP/2 stream (a secondary connection) is not its
+ * connection: the session goes on. */
+static int refuse_read(request_rec *r, const migate_srv_conf *sc,
+                       migate_reason_e reason, int rule, const char *detail)
+{
+    if (!r->connection->master) {
+        r->connection->keepalive = AP_CONN_CLOSE;
+    }
+    return refuse(r, sc, reason, rule, detail);
+}
+
 /* Split a request target into path and query.  An absolute-form target
  * ("GET https://host/path") is reduced to its path. */
 static void split_target(const char *t, const char *method,
@@ -242,7 +259,7 @@ int migate_post_read_request(request_rec *r)
     why = migate_check_headers(r, sc, &detail);
     own_id_header(r, sc, st->id ? st->id : trusted_inbound_id(r, sc));
     if (why != MIGATE_PASS) {
-        return refuse(r, sc, why, MIGATE_B_HEADER, detail);
+        return refuse_read(r, sc, why, MIGATE_B_HEADER, detail);
     }
     migate_own_traceparent(r, sc, st->id);
     ap_add_input_filter(MIGATE_TRAILERS_FILTER, NULL, r, r->connection);
@@ -269,7 +286,7 @@ int migate_post_read_request(request_rec *r)
         migate_outcome_refuse(r, why, 1, v.rule, v.detail);
         return DECLINED;
     }
-    return refuse(r, sc, why, v.rule, v.detail);
+    return refuse_read(r, sc, why, v.rule, v.detail);
 }
 
 /*

@@ -6,6 +6,7 @@ use warnings FATAL => 'all';
 
 use Apache::Test;
 use MiGate::Test;
+use IO::Socket::INET;
 
 my @passed = (
     [GET  => '/healthcare',              'prefix itself'],
@@ -57,7 +58,7 @@ my @report = (
     [POST => '/healthcare/x', 'method', 'method miss passes in report mode'],
 );
 
-plan tests => @passed + @refused + 2 * @report + 14;
+plan tests => @passed + @refused + 2 * @report + 14 + 3;
 
 for my $c (@passed) {
     passed_ok('edge', $c->[0], $c->[1], $c->[2]);
@@ -98,3 +99,33 @@ refused_ok('edge_own', 'GET', '/globaldeny', 403, 'hard-deny', 'main deny over o
 
 # The ungated vhost passes what the gate refuses (the tests' control).
 passed_ok('edge_off', 'GET', '/elsewhere', 'MiGate Off');
+
+# Keep-alive: an allowed request keeps the connection for the next one; a
+# refusal ends it (httpd's core does after the gate refused) and says so
+# with "Connection: close", so the client does not send into it.
+{
+    my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                     PeerPort => port('edge'),
+                                     Proto => 'tcp', Timeout => 30)
+        or die "connect edge: $!";
+    my $head = sub {
+        my ($target) = @_;
+        print $sock "GET $target HTTP/1.1\r\nHost: localhost\r\n\r\n";
+        my ($h, $len) = ('', 0);
+        local $/ = "\r\n";
+        while (defined(my $l = <$sock>)) {
+            last if $l eq "\r\n";
+            $h .= $l;
+        }
+        $len = $1 if $h =~ /^Content-Length:\s*(\d+)/mi;
+        read($sock, my $body, $len) if $len;
+        return $h;
+    };
+    my $h1 = $head->('/healthcare/keep');
+    ok($h1 =~ m{^HTTP/1\.1 200} && $h1 !~ /^Connection:\s*close/mi);
+    my $h2 = $head->('/elsewhere');
+    ok($h2 =~ m{^HTTP/1\.1 403} && $h2 =~ /^Connection:\s*close/mi);
+    local $/;
+    ok((<$sock> // '') eq '');
+    close $sock;
+}
