@@ -239,11 +239,9 @@ valgrind: module pki
 # also kept in build/bench/table.txt.  BENCH_SECONDS x BENCH_ROUNDS per edge.
 BENCH_SECONDS ?= 5
 BENCH_ROUNDS  ?= 3
-BENCH_CORE := $(SRC)/migate_core.c $(SRC)/migate_path.c \
-              $(SRC)/migate_rules.c $(SRC)/migate_trie.c \
-              $(SRC)/migate_regex.c $(SRC)/migate_meta.c $(SRC)/migate_uuid.c
+BENCH_CORE := $(CORE_SRC)
 
-$(BUILD)/bench/%: bench/%.c $(BENCH_CORE) $(HEADERS)
+$(BUILD)/bench/%: bench/%.c bench/bench_cg.h $(BENCH_CORE) $(HEADERS)
 	@mkdir -p $(BUILD)/bench
 	$(CC) $(CORE_CFLAGS) -o $@ $< $(BENCH_CORE) $(APR_LIBS) $(LIBS) \
 	    $(EXTRA_LDFLAGS)
@@ -266,7 +264,8 @@ bench-choices: $(BUILD)/bench/bench_decide $(BUILD)/bench/bench_decide_apr \
 	sh tools/install-deps valgrind
 	sh bench/run-choices $(BUILD)/bench
 
-bench: $(BUILD)/bench/bench_decide $(BUILD)/bench/bench_uuid
+bench: $(BUILD)/bench/bench_decide $(BUILD)/bench/bench_uuid \
+       $(BUILD)/bench/bench_hdr
 	sh tools/install-deps wrk valgrind libapache2-mod-security2 \
 	    modsecurity-crs
 	$(MAKE) module pki

@@ -48,17 +48,7 @@
 #include "migate_rules.h"
 #include "migate_uuid.h"
 
-#if defined(__has_include) && !defined(BENCH_NO_CALLGRIND)
-#if __has_include(<valgrind/callgrind.h>)
-#include <valgrind/callgrind.h>
-#define HAVE_CALLGRIND 1
-#endif
-#endif
-#ifndef HAVE_CALLGRIND
-#define CALLGRIND_ZERO_STATS
-#define CALLGRIND_TOGGLE_COLLECT
-#define CALLGRIND_DUMP_STATS_AT(s) ((void)(s))
-#endif
+#include "bench_cg.h"
 
 /* Allow regexes in every policy: BENCH_REGEX, default 100. */
 static int n_regex = 100;

@@ -7,6 +7,7 @@
  * Pure: no httpd headers.
  */
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <netinet/in.h>
 #include <stdint.h>
 #include <string.h>
@@ -574,9 +575,14 @@ const migate_owned_hdr migate_owned[MIGATE_OWN__COUNT] = {
 _Static_assert(sizeof(migate_owned) / sizeof(migate_owned[0])
                == MIGATE_OWN__COUNT, "one migate_owned entry per name");
 
-static int name_char(unsigned char c)
+/* A header name's byte as a backend compares it: ASCII case folded
+ * (field names are tokens, RFC 9110 section 5.1: never the locale's
+ * tolower, which may fold bytes above 0x7f), '_' as '-' (what CGI-style
+ * servers and mod_proxy_fcgi/ajp make of it). */
+static inline unsigned char name_char(unsigned char c)
 {
-    return c == '_' ? '-' : apr_tolower(c);
+    return c == '_' ? '-' : (c >= 'A' && c <= 'Z') ? (unsigned char)(c | 0x20)
+                                                   : c;
 }
 
 int migate_hdr_name_eq(const char *a, size_t alen, const char *b,
@@ -595,13 +601,84 @@ int migate_hdr_name_eq(const char *a, size_t alen, const char *b,
     return 1;
 }
 
-const migate_owned_hdr *migate_owned_lookup(const char *name, size_t len)
+/*
+ * The look-up runs for every header of every request, so the table is
+ * searched through an index made once from it: the entries grouped by
+ * the key of their name, in table order within a group.  The key is the
+ * name's first byte, or for "x-" names the byte after it (half the
+ * table starts with "X-").  An entry equal to a name, or a prefix of it,
+ * has the name's key as long as a prefix entry is at least 3 bytes long
+ * ("X-B3-", "X-Forwarded-"); index_make checks that, and without it (or
+ * before it is made) the look-up walks the whole table.
+ */
+#define KEYS 512
+static unsigned char key_first[KEYS + 1];  /* group k: [first[k], first[k+1]) */
+static unsigned char key_order[MIGATE_OWN__COUNT];
+static int index_ok;
+static pthread_once_t index_once = PTHREAD_ONCE_INIT;
+
+_Static_assert(MIGATE_OWN__COUNT < 256, "indices fit an unsigned char");
+
+static unsigned int name_key(const char *name, size_t len)
 {
-    const migate_owned_hdr *hit = NULL;
-    size_t i;
+    unsigned int c0 = len ? name_char((unsigned char)name[0]) : 0;
+
+    if (c0 == 'x' && len >= 3 && name_char((unsigned char)name[1]) == '-') {
+        return 256 + name_char((unsigned char)name[2]);
+    }
+    return c0;
+}
+
+static void index_make(void)
+{
+    unsigned int count[KEYS] = { 0 }, k, i, at = 0;
 
     for (i = 0; i < MIGATE_OWN__COUNT; i++) {
         const migate_owned_hdr *o = &migate_owned[i];
+
+        if ((o->flags & MIGATE_OWN_F_PREFIX) && o->len < 3) {
+            return;
+        }
+        count[name_key(o->name, o->len)]++;
+    }
+    for (k = 0; k < KEYS; k++) {
+        key_first[k] = (unsigned char)at;
+        at += count[k];
+        count[k] = key_first[k];
+    }
+    key_first[KEYS] = (unsigned char)at;
+    for (i = 0; i < MIGATE_OWN__COUNT; i++) {
+        key_order[count[name_key(migate_owned[i].name,
+                                 migate_owned[i].len)]++] = (unsigned char)i;
+    }
+    __atomic_store_n(&index_ok, 1, __ATOMIC_RELEASE);
+}
+
+const migate_owned_hdr *migate_owned_lookup(const char *name, size_t len)
+{
+    const migate_owned_hdr *hit = NULL;
+    unsigned int i, end, k;
+    int indexed;
+
+    if (name == NULL) {
+        return NULL;
+    }
+    if (!(indexed = __atomic_load_n(&index_ok, __ATOMIC_ACQUIRE))) {
+        pthread_once(&index_once, index_make);
+        indexed = __atomic_load_n(&index_ok, __ATOMIC_ACQUIRE);
+    }
+    if (indexed) {
+        k = name_key(name, len);
+        i = key_first[k];
+        end = key_first[k + 1];
+    }
+    else {
+        i = 0;
+        end = MIGATE_OWN__COUNT;
+    }
+    for (; i < end; i++) {
+        const migate_owned_hdr *o =
+            &migate_owned[indexed ? key_order[i] : i];
         int prefix = (o->flags & MIGATE_OWN_F_PREFIX) != 0;
 
         if (migate_hdr_name_eq(name, len, o->name, o->len, prefix)) {

@@ -626,6 +626,102 @@ static void test_owned_lookup(void)
     is_int(migate_hdr_name_eq(NULL, 0, "", 0, 1), 0, "name_eq: NULL");
 }
 
+/* The model of the look-up: the whole table in order, bytes compared
+ * ASCII-case-folded and '_' as '-', an exact entry over a prefix. */
+static int m_fold(unsigned char c)
+{
+    return c == '_' ? '-' : (c >= 'A' && c <= 'Z') ? c + 32 : c;
+}
+
+static const migate_owned_hdr *m_lookup(const char *s, size_t n)
+{
+    const migate_owned_hdr *hit = NULL;
+    size_t i, k;
+
+    for (i = 0; i < MIGATE_OWN__COUNT; i++) {
+        const migate_owned_hdr *o = &migate_owned[i];
+        size_t on = strlen(o->name);
+        int prefix = o->name[on - 1] == '-';
+
+        if (prefix ? n < on : n != on) {
+            continue;
+        }
+        for (k = 0; k < on && m_fold((unsigned char)s[k])
+                                  == m_fold((unsigned char)o->name[k]); k++) {
+        }
+        if (k == on) {
+            if (!prefix) {
+                return o;
+            }
+            hit = o;
+        }
+    }
+    return hit;
+}
+
+/* The indexed look-up answers as the model on every table name in
+ * every spelling, each cut short, extended and with a byte changed, and
+ * on random names over the bytes that matter (and some above 0x7f). */
+static void test_owned_lookup_model(void)
+{
+    static const char alpha[] = "xX-_aAbBfFtT3\xc0\xe0";
+    char buf[64];
+    unsigned long seed = 12345;
+    size_t i, n, k;
+    int bad = 0, tried = 0;
+
+#define TRY(s, len) do {                                                 \
+        tried++;                                                         \
+        if (migate_owned_lookup((s), (len)) != m_lookup((s), (len))) {   \
+            if (bad++ < 5) diag("lookup differs on '%.*s'", (int)(len), (s)); \
+        }                                                                \
+    } while (0)
+
+    for (i = 0; i < MIGATE_OWN__COUNT; i++) {
+        const char *name = migate_owned[i].name;
+
+        n = strlen(name);
+        for (k = 0; k < n; k++) {
+            buf[k] = name[k] == '-' ? '_' : (char)(name[k] ^ 0x20 * (name[k] >= 'A'));
+        }
+        TRY(name, n);
+        TRY(buf, n);
+        for (k = 0; k <= n; k++) {
+            TRY(name, k);
+        }
+        memcpy(buf, name, n);
+        memcpy(buf + n, "For", 3);
+        TRY(buf, n + 3);
+        for (k = 0; k < n; k++) {
+            memcpy(buf, name, n);
+            buf[k] = (char)(buf[k] + 1);
+            TRY(buf, n);
+            buf[k] = (char)0xc0;
+            TRY(buf, n);
+        }
+    }
+    for (i = 0; i < 200000; i++) {
+        seed = seed * 6364136223846793005UL + 1442695040888963407UL;
+        n = (seed >> 33) % 20;
+        for (k = 0; k < n; k++) {
+            seed = seed * 6364136223846793005UL + 1442695040888963407UL;
+            buf[k] = alpha[(seed >> 33) % (sizeof(alpha) - 1)];
+        }
+        /* half of them start like an owned name */
+        if (i & 1) {
+            const char *name = migate_owned[(seed >> 40) % MIGATE_OWN__COUNT].name;
+            size_t m = strlen(name);
+
+            m = m < n ? m : n;
+            memcpy(buf, name, m);
+        }
+        TRY(buf, n);
+    }
+#undef TRY
+    is_int(bad, 0, "lookup: the index answers as the whole table, %d names",
+           tried);
+}
+
 static void test_port_list(void)
 {
     static const struct bytes_case cases[] = {
@@ -891,6 +987,7 @@ int main(void)
     test_names_owned();
     test_owned_table();
     test_owned_lookup();
+    test_owned_lookup_model();
     test_port_list();
     test_trace_context();
     test_owned_docs();
