@@ -25,6 +25,7 @@ CORE_SRC := $(SRC)/migate_core.c $(SRC)/migate_path.c $(SRC)/migate_rules.c \
 # The glue: httpd hooks, configuration, logging.
 GLUE_SRC := $(SRC)/mod_migate.c $(SRC)/migate_config.c \
             $(SRC)/migate_configtest.c $(SRC)/migate_configtest_backend.c \
+            $(SRC)/migate_configtest_errdoc.c \
             $(SRC)/migate_route.c \
             $(SRC)/migate_request.c $(SRC)/migate_owned.c \
             $(SRC)/migate_outcome.c \

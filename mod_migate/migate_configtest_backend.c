@@ -109,7 +109,7 @@ static apr_array_header_t *server_directives(apr_pool_t *p,
  * server's sections (a vhost's directory configuration is merged with
  * the main server's).  With top set, also the main server's own
  * top-level ones (RewriteOptions Inherit). */
-static apr_array_header_t *request_directives(apr_pool_t *p,
+apr_array_header_t *migate_request_directives(apr_pool_t *p,
                                               const server_rec *s,
                                               const char *name, int top)
 {
@@ -366,30 +366,44 @@ static void check_target(backend_walk *w, const char *what, const char *url,
                  migate_vhost_name(w->p, w->s));
 }
 
-/* The substitution of a RewriteRule with the [P] flag, or NULL. */
-static const char *rewrite_proxy_target(apr_pool_t *p,
-                                        const ap_directive_t *d)
+/* Whether RewriteRule d carries the flag named a or b (any case), as
+ * mod_rewrite reads its "[...]" list. */
+int migate_rewrite_flag(apr_pool_t *p, const ap_directive_t *d,
+                        const char *a, const char *b)
 {
     const char *args = d->args;
-    char *pattern, *subst, *flags, *f, *last;
+    char *flags, *f, *last;
 
-    pattern = ap_getword_conf(p, &args);
-    subst = ap_getword_conf(p, &args);
+    ap_getword_conf(p, &args);          /* pattern */
+    if (!*ap_getword_conf(p, &args)) {  /* substitution */
+        return 0;
+    }
     flags = ap_getword_conf(p, &args);
-    (void)pattern;
-    if (!*subst || *flags != '[') {
-        return NULL;
+    if (*flags != '[') {
+        return 0;
     }
     for (f = apr_strtok(flags + 1, ",]", &last); f;
          f = apr_strtok(NULL, ",]", &last)) {
         while (*f == ' ') {
             f++;
         }
-        if (!strcasecmp(f, "P") || !strcasecmp(f, "proxy")) {
-            return subst;
+        if (!strcasecmp(f, a) || (b && !strcasecmp(f, b))) {
+            return 1;
         }
     }
-    return NULL;
+    return 0;
+}
+
+const char *migate_rewrite_proxy_target(apr_pool_t *p,
+                                        const ap_directive_t *d)
+{
+    const char *args = d->args;
+
+    if (!migate_rewrite_flag(p, d, "P", "proxy")) {
+        return NULL;
+    }
+    ap_getword_conf(p, &args);
+    return ap_getword_conf(p, &args);
 }
 
 /* RewriteRule ... [P] whose target starts with a plain scheme written
@@ -397,7 +411,7 @@ static const char *rewrite_proxy_target(apr_pool_t *p,
  * made at run time ($1, %{ENV:x}) is refused per request. */
 static void check_rewrites(backend_walk *w)
 {
-    apr_array_header_t *opts = request_directives(w->p, w->s,
+    apr_array_header_t *opts = migate_request_directives(w->p, w->s,
                                                   "RewriteOptions", 0);
     int inherit = 0, i;
     apr_array_header_t *rules;
@@ -406,11 +420,11 @@ static void check_rewrites(backend_walk *w)
         const char *a = APR_ARRAY_IDX(opts, i, const ap_directive_t *)->args;
         inherit |= ap_strcasestr(a, "inherit") != NULL;
     }
-    rules = request_directives(w->p, w->s, "RewriteRule", inherit);
+    rules = migate_request_directives(w->p, w->s, "RewriteRule", inherit);
     for (i = 0; i < rules->nelts; i++) {
         const ap_directive_t *d = APR_ARRAY_IDX(rules, i,
                                                 const ap_directive_t *);
-        const char *url = rewrite_proxy_target(w->p, d);
+        const char *url = migate_rewrite_proxy_target(w->p, d);
 
         if (url && migate_url_kind(url) == MIGATE_URL_PLAIN) {
             w->bad++;
@@ -424,82 +438,6 @@ static void check_rewrites(backend_walk *w)
         else if (url && migate_url_is_tls(url)) {
             note_ip_backend(w, url);
         }
-    }
-}
-
-/* Whether a local URL path is proxied by one of the server's ProxyPass
- * rules: a <Location> with a ProxyPass of its own that covers the path
- * (its dir config wins), else the first server-level one that matches
- * ("!" excludes).  The rule's target, or NULL. */
-static const char *proxied_by(server_rec *s, module *proxy,
-                              const proxy_server_conf *conf,
-                              const char *path)
-{
-    core_server_config *core = ap_get_core_module_config(s->module_config);
-    const char *to = NULL;
-    int i;
-
-    for (i = 0; core && core->sec_url && i < core->sec_url->nelts; i++) {
-        ap_conf_vector_t *sec = APR_ARRAY_IDX(core->sec_url, i,
-                                              ap_conf_vector_t *);
-        core_dir_config *cd = ap_get_core_module_config(sec);
-        proxy_dir_conf *dc = ap_get_module_config(sec, proxy);
-        size_t n = cd && cd->d ? strlen(cd->d) : 0;
-
-        if (dc && dc->alias && n && !cd->r && !strncmp(path, cd->d, n)) {
-            to = strcmp(dc->alias->real, "!") ? dc->alias->real : NULL;
-        }
-    }
-    if (to) {
-        return to;
-    }
-
-    for (i = 0; conf->aliases && i < conf->aliases->nelts; i++) {
-        const struct proxy_alias *a = &APR_ARRAY_IDX(conf->aliases, i,
-                                                     struct proxy_alias);
-        size_t n = strlen(a->fake);
-        int hit = a->regex ? ap_regexec(a->regex, path, 0, NULL, 0) == 0
-                           : !strncmp(path, a->fake, n)
-                             && (n == 0 || a->fake[n - 1] == '/'
-                                 || path[n] == '\0' || path[n] == '/');
-        if (hit) {
-            return strcmp(a->real, "!") ? a->real : NULL;
-        }
-    }
-    return NULL;
-}
-
-/*
- * An ErrorDocument of a gated server that mod_proxy would fetch from MI
- * is a request of its own: the gate judges it on its path, and a request
- * it refused gets httpd's own error text (migate_request.c).  Say so,
- * so that the operator serves the page locally.
- */
-static void warn_error_documents(apr_pool_t *p, server_rec *s,
-                                 module *proxy,
-                                 const proxy_server_conf *conf)
-{
-    apr_array_header_t *docs = request_directives(p, s, "ErrorDocument", 1);
-    int i;
-
-    for (i = 0; i < docs->nelts; i++) {
-        const ap_directive_t *d = APR_ARRAY_IDX(docs, i,
-                                                const ap_directive_t *);
-        const char *args = d->args;
-        char *code = ap_getword_conf(p, &args);
-        char *doc = ap_getword_conf(p, &args);
-        const char *to;
-
-        if (*doc != '/' || (to = proxied_by(s, proxy, conf, doc)) == NULL) {
-            continue;
-        }
-        ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_WARNING, 0, NULL,
-                     "MIGATE0050: ErrorDocument %s %s at %s:%d in %s would "
-                     "be proxied to MI (%s): the gate judges it as a "
-                     "request of its own, and a request it refused gets "
-                     "httpd's own error text instead; serve the page "
-                     "locally (ProxyPass %s !)", code, doc, d->filename,
-                     d->line_num, migate_vhost_name(p, s), to, doc);
     }
 }
 
@@ -534,9 +472,9 @@ static int server_uses(apr_pool_t *p, server_rec *s,
             return 1;
         }
     }
-    rules = n ? request_directives(p, s, "RewriteRule", 0) : NULL;
+    rules = n ? migate_request_directives(p, s, "RewriteRule", 0) : NULL;
     for (i = 0; rules && i < rules->nelts; i++) {
-        const char *url = rewrite_proxy_target(
+        const char *url = migate_rewrite_proxy_target(
                               p, APR_ARRAY_IDX(rules, i,
                                                const ap_directive_t *));
         if (url && !strncasecmp(url, name, n)) {
@@ -640,7 +578,7 @@ int migate_check_backends(apr_pool_t *pconf, apr_pool_t *plog,
         if (conf == NULL) {
             continue;
         }
-        warn_error_documents(ptemp, s, proxy, conf);
+        migate_warn_error_documents(ptemp, s, proxy, conf->aliases);
         if (migate_cfg_backend_tls(sc) == MIGATE_TLS_AUDIT) {
             note_ip_backends_audit(ptemp, s, conf);
         }

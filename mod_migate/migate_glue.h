@@ -242,6 +242,27 @@ int migate_check_backends(apr_pool_t *pconf, apr_pool_t *plog,
  * strict policy forces instead, as lines for -D MIGATE_DUMP. */
 apr_array_header_t *migate_ssl_dump(apr_pool_t *p, const server_rec *s);
 
+/* migate_configtest_backend.c, read by migate_configtest_errdoc.c: the
+ * directives called name that act on server s's requests (its section
+ * and the main server's directory sections; with top, the main server's
+ * own too), as the configuration tree holds them. */
+apr_array_header_t *migate_request_directives(apr_pool_t *p,
+                                              const server_rec *s,
+                                              const char *name, int top);
+/* Whether RewriteRule d carries the flag a (or b), any case. */
+int migate_rewrite_flag(apr_pool_t *p, const ap_directive_t *d,
+                        const char *a, const char *b);
+/* The substitution of a RewriteRule with the [P] flag, or NULL. */
+const char *migate_rewrite_proxy_target(apr_pool_t *p,
+                                        const ap_directive_t *d);
+
+/* migate_configtest_errdoc.c: MIGATE0050, an ErrorDocument of gated
+ * server s that would be proxied to MI.  proxy: mod_proxy's module,
+ * aliases: s's ProxyPass rules (struct proxy_alias, mod_proxy.h). */
+void migate_warn_error_documents(apr_pool_t *p, server_rec *s,
+                                 module *proxy,
+                                 const apr_array_header_t *aliases);
+
 /* migate_counters.c: the status counters, kept across restarts. */
 int migate_counters_post_config(apr_pool_t *pconf, server_rec *s);
 /* Count one request of server s under its final verdict, and under the

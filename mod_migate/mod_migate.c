@@ -11,6 +11,7 @@
  *   migate_route.c    the route mod_proxy takes: its URL, its connection
  *   migate_ssl.c      the TLS policy toward MI, through mod_ssl's hooks
  *   migate_configtest_backend.c  what "apache2 -t" says about backends
+ *   migate_configtest_errdoc.c   ... and about error pages from MI
  *   migate_counters.c the status counters, kept across restarts
  *   migate_status.c   the migate-status handler; mod_status's section
  *   migate_describe.c the words for a policy, for the dump and the page

@@ -117,6 +117,25 @@ C
         ProxyPass https://mi.example:8253/errors/
     </Location>
 C
+    ['an ErrorDocument a RewriteRule [P] proxies is named', <<'C', 0, [qr{MIGATE0050: ErrorDocument 403 /errors/denied\.html at \S+:\d+ in gate\.example:29999 .*would be proxied to MI \(https://mi\.example:8253/errors/\$1\) by the RewriteRule at \S+:\d+: .*from a path that directive does not proxy}]],
+    SSLProxyEngine on
+    RewriteEngine on
+    ErrorDocument 403 /errors/denied.html
+    ErrorDocument 404 /local/404.html
+    RewriteRule ^/ERRORS/(.*)$ https://mi.example:8253/errors/$1 [NC,P]
+    RewriteRule ^/local/(.*)$ https://mi.example:8253/x/$1 [R]
+C
+    ['an ErrorDocument a <Location> SetHandler proxies is named', <<'C', 0, [qr{MIGATE0050: ErrorDocument 403 /errors/denied\.html at \S+:\d+ in gate\.example:29999 .*would be proxied to MI \(https://mi\.example:8253\) by the SetHandler at \S+:\d+}]],
+    SSLProxyEngine on
+    ErrorDocument 403 /errors/denied.html
+    ErrorDocument 404 /local/404.html
+    <Location /errors/>
+        SetHandler "proxy:https://mi.example:8253"
+    </Location>
+    <LocationMatch "^/local/.*\.json$">
+        SetHandler "proxy:https://mi.example:8253"
+    </LocationMatch>
+C
     ['an IP-literal backend: what the gate checks', <<'C', 0, [qr{MIGATE0052: https://127\.0\.0\.1:8253/api in gate\.example:29999 .*iPAddress SAN 127\.0\.0\.1}]],
     SSLProxyEngine on
     ProxyPass /api https://127.0.0.1:8253/api
