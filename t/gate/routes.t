@@ -1,15 +1,15 @@
 # Nothing reaches MI that the gate did not judge, whatever route
 # mod_proxy takes and whatever connection carries it
 # (t/conf/routes.conf.in): ErrorDocument and ProxyErrorOverride pages,
-# SetHandler "proxy:...", mod_rewrite's [NE], a balancer member added at
-# run time through balancer-manager, a worker whose pool an ungated vhost
-# shares, the backend's host name under ProxyPreserveHost On and as an IP
-# literal, mod_ssl's own checks (name, verification, expiry).  The
-# stand-in MIs are recorders (TLS and plain) that write every byte they
-# read: after the refused requests of a route, a request that is allowed
-# through the same route is waited for in the recorder's bytes (the
-# positive signal), and then none of the refused requests' marks may be
-# there.
+# SetHandler "proxy:...", mod_include's subrequests, mod_rewrite's [NE],
+# a balancer member added at run time through balancer-manager, a worker
+# whose pool an ungated vhost shares, the backend's host name under
+# ProxyPreserveHost On and as an IP literal, mod_ssl's own checks (name,
+# verification, expiry).  The stand-in MIs are recorders (TLS and plain)
+# that write every byte they read: after the refused requests of a
+# route, a request that is allowed through the same route is waited for
+# in the recorder's bytes (the positive signal), and then none of the
+# refused requests' marks may be there.
 use strict;
 use warnings FATAL => 'all';
 
@@ -26,9 +26,11 @@ use File::Temp qw(tempdir);
 error_log_allow(qr/AH02039: Certificate Verification/,
                 qr/AH01084: pass request body failed/,
                 qr/AH00898: Error during SSL Handshake/,
-                qr/AH01097: pass request body failed/);
+                qr/AH01097: pass request body failed/,
+                # mod_include, of the subrequests the gate refused
+                qr/\[include:error\] .* unable to include "[^"]*" in parsed file .*, subrequest returned (?:403|502)$/);
 
-plan tests => 52;
+plan tests => 55;
 
 my $pki = Apache::Test::vars('top_dir') . '/build/pki';
 my $dir = tempdir('migate-routes.XXXXXX', TMPDIR => 1, CLEANUP => 1);
@@ -194,6 +196,44 @@ sub from_mi { $_[0]->{body} =~ /^\{"mi":"/ }
     nothing_unjudged('tls', 't=S5', 'SetHandler', 't=S3', 't=S4');
     raw_req('routes_sethandler', get('/bad/y'));    # handled, refused
     ok(bytes_of('plain') !~ /t=S[12]/ && bytes_of('untrusted') !~ /t=S3/);
+}
+
+# --- Subrequests: mod_include's "include virtual" --------------------
+{
+    my $docs = Apache::Test::vars('documentroot');
+    mkdir "$docs/ssi";
+    write_file("$docs/ssi/page.shtml",
+               "A<!--#include virtual=\"/api/ssi-ok?t=I1\" -->"
+               . "B<!--#include virtual=\"/services/ServiceAdmin?t=I2\" -->"
+               . "C<!--#include virtual=\"/management/x?t=I3\" -->"
+               . "D<!--#include virtual=\"/other/x?t=I4\" -->E\n");
+    my $m = mark_logs();
+    my $r = raw_req('routes_ssi', get('/ssi/page.shtml'));
+    my ($body, $rest) = ('', $r->{body});
+    if (($r->{headers}{'transfer-encoding'} // '') =~ /chunked/i) {
+        while ($rest =~ s/^([0-9a-fA-F]+)\r\n//) {
+            my $n = hex $1;
+            last unless $n;
+            $body .= substr($rest, 0, $n, '');
+            $rest =~ s/^\r\n//;
+        }
+    }
+    else {
+        $body = $rest;
+    }
+    # MI's answer to the one allowed include, the page around it, and
+    # mod_include's own words where the gate refused
+    ok($r->{status} == 200 && $body =~ /^A\{"mi":"/
+       && $body =~ /B\[an error occurred while processing this directive\]C/
+       && $body =~ /E$/m)
+        or print STDERR "# I: $r->{status} $body\n";
+    nothing_unjudged('tls', 't=I1', 'include virtual', 't=I2', 't=I3',
+                     't=I4');
+    my $err = err_since($m);
+    my @w = $err =~ /MIGATE0054: subrequest to https:\/\/localhost:\d+\/(\S+) refused: (\S+)/g;
+    my $want = 'services/ServiceAdmin?t=I2 services management/x?t=I3 '
+        . 'hard-deny other/x?t=I4 not-allowed';
+    ok("@w" eq $want) or print STDERR "# MIGATE0054 lines: @w\n";
 }
 
 # --- RewriteRule [NE] -------------------------------------------------
