@@ -454,30 +454,65 @@ static int policy_rank(server_rec *s)
          : migate_cfg_backend_tls(sc) == MIGATE_TLS_AUDIT ? 1 : 0;
 }
 
-/* Whether server s sends requests to worker w: one of its ProxyPass or
- * RewriteRule [P] targets starts with the worker's name (mod_proxy
- * finds a worker by the longest such name, ap_proxy_get_worker). */
+/* The worker mod_proxy gives url among conf's workers: the longest name
+ * that begins url, at least its whole scheme://host[:port], compared
+ * with that part in lower case (ap_proxy_get_worker_ex in
+ * modules/proxy/proxy_util.c). */
+static const proxy_worker *target_worker(apr_pool_t *p,
+                                         const proxy_server_conf *conf,
+                                         const char *url)
+{
+    const proxy_worker *best = NULL;
+    const char *c = url ? strstr(url, "://") : NULL;
+    char *u;
+    size_t min, max = 0, n;
+    int i;
+
+    if (c == NULL || !c[3]) {
+        return NULL;
+    }
+    u = apr_pstrdup(p, url);
+    c = strchr(c + 3, '/');
+    min = c ? (size_t)(c - url) : strlen(u);
+    for (n = 0; n < min; n++) {
+        u[n] = (char)apr_tolower(u[n]);
+    }
+    for (i = 0; conf->workers && i < conf->workers->nelts; i++) {
+        const proxy_worker *w = &APR_ARRAY_IDX(conf->workers, i,
+                                               proxy_worker);
+        const char *name = worker_name(w);
+
+        n = name ? strlen(name) : 0;
+        if (n >= min && n > max && !strncmp(u, name, n)) {
+            best = w;
+            max = n;
+        }
+    }
+    return best;
+}
+
+/* Whether server s sends requests to worker w: the worker mod_proxy
+ * gives one of its ProxyPass or RewriteRule [P] targets is w. */
 static int server_uses(apr_pool_t *p, server_rec *s,
                        const proxy_server_conf *conf, const proxy_worker *w)
 {
-    const char *name = worker_name(w);
-    size_t n = name ? strlen(name) : 0;
+    const proxy_worker *t;
     apr_array_header_t *rules;
     int i;
 
-    for (i = 0; n && conf->aliases && i < conf->aliases->nelts; i++) {
-        const char *real = APR_ARRAY_IDX(conf->aliases, i,
-                                         struct proxy_alias).real;
-        if (!strncasecmp(real, name, n)) {
+    for (i = 0; conf->aliases && i < conf->aliases->nelts; i++) {
+        t = target_worker(p, conf, APR_ARRAY_IDX(conf->aliases, i,
+                                                 struct proxy_alias).real);
+        if (t && t->s == w->s) {
             return 1;
         }
     }
-    rules = n ? migate_request_directives(p, s, "RewriteRule", 0) : NULL;
-    for (i = 0; rules && i < rules->nelts; i++) {
-        const char *url = migate_rewrite_proxy_target(
-                              p, APR_ARRAY_IDX(rules, i,
-                                               const ap_directive_t *));
-        if (url && !strncasecmp(url, name, n)) {
+    rules = migate_request_directives(p, s, "RewriteRule", 0);
+    for (i = 0; i < rules->nelts; i++) {
+        t = target_worker(p, conf, migate_rewrite_proxy_target(
+                                       p, APR_ARRAY_IDX(rules, i,
+                                               const ap_directive_t *)));
+        if (t && t->s == w->s) {
             return 1;
         }
     }

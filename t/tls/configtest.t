@@ -148,6 +148,9 @@ C
     ['a worker shared with an ungated vhost', <<'C', 0, [qr{MIGATE0051: proxy worker https://mi\.example:8253/ is shared by gate\.example:29999 .* and other\.example:29999 .*no backend TLS policy}], "SSLProxyEngine on\n<Proxy https://mi.example:8253/>\n    ProxySet ttl=5\n</Proxy>\n<VirtualHost 127.0.0.1:29999>\n    ServerName other.example\n    ProxyPass /x https://mi.example:8253/\n</VirtualHost>\n"],
     ProxyPass /api https://mi.example:8253/
 C
+    ['a vhost\'s own, longer worker is not the shared one', <<'C', 0, [], "SSLProxyEngine on\n<Proxy https://mi.example:8253/>\n    ProxySet ttl=5\n</Proxy>\n<VirtualHost 127.0.0.1:29999>\n    ServerName other.example\n    ProxyPass /x https://mi.example:8253/\n</VirtualHost>\n"],
+    ProxyPass /api/ https://mi.example:8253/api/
+C
     ['another vhost\'s SSLProxyEngine on does not count', <<'C', 1, [qr{MIGATE0025: https://mi\.example:8253/api \(\S+:\d+\) in gate\.example}], "<VirtualHost 127.0.0.1:29999>\n    ServerName other.example\n    SSLProxyEngine on\n</VirtualHost>\n"],
     ProxyPass /api https://mi.example:8253/api
 C
@@ -203,6 +206,10 @@ for my $c (@cases) {
     }
     # The locally served error page is not named.
     $named &&= $out !~ m{MIGATE0050: ErrorDocument 404 /local/};
+    # A shared worker only where the case says so: mod_proxy gives a
+    # request the worker with the longest name that begins its URL.
+    $named &&= $out !~ /MIGATE0051/
+        unless grep { "$_" =~ /MIGATE0051/ } @$want;
     print STDERR "# $name: output\n", map { "#   $_\n" } split /\n/, $out
         unless $named;
     ok($named);
