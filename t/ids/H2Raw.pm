@@ -52,10 +52,14 @@ sub frame {
 
 # request(port => P, path => '/x', headers => [[name, value, kind], ...],
 #          body => 'bytes', trailers => [[name, value, kind], ...],
-#          split => 1 (the header block over HEADERS + CONTINUATION))
+#          split => 1 (the header block over HEADERS + CONTINUATION),
+#          then => '/y' (a second request, stream 3, on the same
+#          connection once stream 1 has ended))
 # Returns { data => DATA of stream 1, reset => RST_STREAM code or undef,
 #           goaway => 1 when the server sent GOAWAY, status => :status when
-#           it is one of HPACK's static 200/204/206/304/400/404/500 }.
+#           it is one of HPACK's static 200/204/206/304/400/404/500 };
+#           with then, also then_status, then_data and then_done (stream
+#           3 answered to its end).
 sub request {
     my %a = @_;
     my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
@@ -91,39 +95,54 @@ sub request {
     my $sel = IO::Select->new($s);
     my $buf = '';
     my $deadline = time + 60;
-    while (time < $deadline && $sel->can_read($deadline - time)) {
-        my $n = sysread($s, $buf, 65536, length $buf);
-        last unless $n;
-        while (length $buf >= 9) {
-            my ($l1, $l2, $type, $flags, $stream) = unpack('CnCCN', $buf);
-            my $len = ($l1 << 16) | $l2;
-            last if length $buf < 9 + $len;
-            my $payload = substr($buf, 9, $len);
-            substr($buf, 0, 9 + $len) = '';
-            $stream &= 0x7fffffff;
-            if ($type == 4 && !($flags & 0x1)) {        # SETTINGS: ack
-                print $s frame(4, 0x1, 0, '');
-            }
-            elsif ($type == 1 && $stream == 1) {          # HEADERS
-                my $b = ord $payload;
-                $r{status} //= $static{$b & 0x7f} if $b & 0x80;
-                $r{done} = 1 if $flags & 0x1;
-            }
-            elsif ($type == 0 && $stream == 1) {          # DATA
-                $r{data} .= $payload;
-                $r{done} = 1 if $flags & 0x1;
-                print $s frame(8, 0, 0, pack('N', $len)) if $len;
-            }
-            elsif ($type == 3 && $stream == 1) {          # RST_STREAM
-                $r{reset} = unpack('N', $payload);
-                $r{done} = 1;
-            }
-            elsif ($type == 7) {                          # GOAWAY
-                $r{goaway} = 1;
-                $r{done} = 1;
+    # Frames until stream $id has ended (or the connection has); what it
+    # answered goes to $r{"${pre}status"}, $r{"${pre}data"}.
+    my $read = sub {
+        my ($id, $pre) = @_;
+        my $done = 0;
+        $r{"${pre}data"} //= '';
+        while (!$done && time < $deadline
+               && $sel->can_read($deadline - time)) {
+            my $n = sysread($s, $buf, 65536, length $buf);
+            last unless $n;
+            while (length $buf >= 9) {
+                my ($l1, $l2, $type, $flags, $stream) = unpack('CnCCN', $buf);
+                my $len = ($l1 << 16) | $l2;
+                last if length $buf < 9 + $len;
+                my $payload = substr($buf, 9, $len);
+                substr($buf, 0, 9 + $len) = '';
+                $stream &= 0x7fffffff;
+                if ($type == 4 && !($flags & 0x1)) {        # SETTINGS: ack
+                    print $s frame(4, 0x1, 0, '');
+                }
+                elsif ($type == 1 && $stream == $id) {      # HEADERS
+                    my $b = ord $payload;
+                    $r{"${pre}status"} //= $static{$b & 0x7f} if $b & 0x80;
+                    $done = 1 if $flags & 0x1;
+                }
+                elsif ($type == 0 && $stream == $id) {      # DATA
+                    $r{"${pre}data"} .= $payload;
+                    $done = 1 if $flags & 0x1;
+                    print $s frame(8, 0, 0, pack('N', $len)) if $len;
+                }
+                elsif ($type == 3 && $stream == $id) {      # RST_STREAM
+                    $r{"${pre}reset"} = unpack('N', $payload);
+                    $done = 1;
+                }
+                elsif ($type == 7) {                        # GOAWAY
+                    $r{goaway} = 1;
+                    $done = 1;
+                }
             }
         }
-        last if $r{done};
+        return $done;
+    };
+    $r{done} = $read->(1, '');
+    if (defined $a{then} && $r{done} && !$r{goaway}) {
+        print $s frame(1, 0x4 | 0x1, 3, join '', map { field(@$_) }
+                       [':method', 'GET'], [':scheme', 'http'],
+                       [':path', $a{then}], [':authority', 'localhost']);
+        $r{then_done} = $read->(3, 'then_') && !$r{goaway};
     }
     close $s;
     return \%r;

@@ -284,7 +284,7 @@ my @trusted_refused_state = (
 );
 
 plan tests => 1 + @spellings + 1 + 1 + 2 * 2 + 1 + @connection + 6 + 2
-    + 7 + @trusted_refused + @trusted_refused_state + 2 + 5 + 6 + 2;
+    + 7 + @trusted_refused + @trusted_refused_state + 2 + 5 + 6 + 2 + 1;
 
 ok($start_rc == 0) or print STDERR "# $started";
 wait_for(sub { h1_get('edge', '/echo/ready')->{status} == 200 }, 60);
@@ -505,6 +505,19 @@ sub raw_h2 {
     $r->{mi} = \@mi;
     $r->{h} = { 'x-id' => (($id // '') =~ /^$uuid$/ ? $id : 'none') };
     return $r;
+}
+# A refusal ends an HTTP/1.x connection (t/gate/allowlist.t); over
+# HTTP/2 only its stream: the next request goes on the same connection.
+{
+    my $r = H2Raw::request(port => $port{edge},
+                           path => '/services/ServiceAdmin?' . tag(),
+                           then => '/echo/' . tag());
+    ok($r->{done} && !$r->{goaway} && !defined $r->{reset}
+       && $r->{then_done} && ($r->{then_status} // 0) == 200
+       && $r->{then_data} =~ /^header: activityid: /mi)
+        or print STDERR "# h2 after a refusal: done ", $r->{done} // 0,
+            " goaway ", $r->{goaway} // 0, " then ",
+            $r->{then_status} // '-', "\n";
 }
 {
     # Every owned name, each HPACK literal representation in turn, the
