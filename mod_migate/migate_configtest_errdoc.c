@@ -67,46 +67,34 @@ static const char *proxied_by(server_rec *s, module *proxy,
     return NULL;
 }
 
-/* The section a directive sits in, as written: "<Location" and its
- * argument without the closing '>' (NULL at server level). */
-static const char *section_arg(apr_pool_t *p, const ap_directive_t *d,
-                               const char **kind)
+/* Whether the section directive d sits in covers path: at server level
+ * always; a <Location> by its argument as a prefix of the path (core's
+ * location walk, not segment-aware); a <Location ~> or <LocationMatch>
+ * as a regex; any other section (a <Directory>, <If>, ...) as other
+ * says. */
+static int section_covers(apr_pool_t *p, const ap_directive_t *d,
+                          const char *path, int other)
 {
     const ap_directive_t *sec = d->parent;
-    char *a, *end;
+    const char *args;
+    char *a, *end, *w;
+    ap_regex_t *re;
+    int hit;
 
     if (sec == NULL || !strcasecmp(sec->directive, "<VirtualHost")) {
-        *kind = NULL;
-        return NULL;
+        return 1;
     }
-    *kind = sec->directive;
+    if (strcasecmp(sec->directive, "<Location")
+        && strcasecmp(sec->directive, "<LocationMatch")) {
+        return other;
+    }
     a = apr_pstrdup(p, sec->args ? sec->args : "");
     if ((end = strrchr(a, '>')) != NULL) {
         *end = '\0';
     }
-    return a;
-}
-
-/* Whether a <Location>, <Location ~> or <LocationMatch> argument covers
- * path: a plain argument as a prefix of the path (core's location walk,
- * not segment-aware), a regex as a regex; any other section (a
- * <Directory>, <If>, ...) is taken as covering it. */
-static int location_covers(apr_pool_t *p, const char *kind, const char *arg,
-                           const char *path)
-{
-    const char *args = arg;
-    char *w;
-    ap_regex_t *re;
-    int hit;
-
-    if (kind == NULL) {
-        return 1;
-    }
-    if (strcasecmp(kind, "<Location") && strcasecmp(kind, "<LocationMatch")) {
-        return 1;
-    }
+    args = a;
     w = ap_getword_conf(p, &args);
-    if (!strcasecmp(kind, "<Location") && strcmp(w, "~")) {
+    if (!strcasecmp(sec->directive, "<Location") && strcmp(w, "~")) {
         return !strncmp(path, w, strlen(w));
     }
     if (!strcmp(w, "~")) {
@@ -125,8 +113,9 @@ static const char *set_handler_for(apr_pool_t *p, server_rec *s,
                                    const char *path,
                                    const ap_directive_t **via)
 {
-    apr_array_header_t *hs = migate_request_directives(p, s, "SetHandler", 0);
-    const char *to = NULL, *kind, *arg;
+    apr_array_header_t *hs = migate_request_directives(p, s,
+                                                       "SetHandler", 0);
+    const char *to = NULL;
     int i;
 
     for (i = 0; i < hs->nelts; i++) {
@@ -135,8 +124,7 @@ static const char *set_handler_for(apr_pool_t *p, server_rec *s,
         const char *args = d->args;
         char *h = ap_getword_conf(p, &args);
 
-        arg = section_arg(p, d, &kind);
-        if (!location_covers(p, kind, arg, path)) {
+        if (!section_covers(p, d, path, 1)) {
             continue;
         }
         /* the last one that covers the path wins, as in the merge */
@@ -156,8 +144,8 @@ static const char *set_handler_for(apr_pool_t *p, server_rec *s,
 static const char *rewrite_for(apr_pool_t *p, server_rec *s, const char *path,
                                const ap_directive_t **via)
 {
-    apr_array_header_t *rules = migate_request_directives(p, s, "RewriteRule", 0);
-    const char *kind, *arg;
+    apr_array_header_t *rules = migate_request_directives(p, s,
+                                                          "RewriteRule", 0);
     int i;
 
     for (i = 0; i < rules->nelts; i++) {
@@ -168,11 +156,7 @@ static const char *rewrite_for(apr_pool_t *p, server_rec *s, const char *path,
         ap_regex_t *re;
         int hit;
 
-        arg = section_arg(p, d, &kind);
-        if (to == NULL || *pattern == '!'
-            || (kind && strcasecmp(kind, "<Location")
-                && strcasecmp(kind, "<LocationMatch"))
-            || !location_covers(p, kind, arg, path)) {
+        if (to == NULL || *pattern == '!' || !section_covers(p, d, path, 0)) {
             continue;
         }
         if ((re = ap_pregcomp(p, pattern, AP_REG_EXTENDED
@@ -203,7 +187,8 @@ void migate_warn_error_documents(apr_pool_t *p, server_rec *s,
                                  module *proxy,
                                  const apr_array_header_t *aliases)
 {
-    apr_array_header_t *docs = migate_request_directives(p, s, "ErrorDocument", 1);
+    apr_array_header_t *docs = migate_request_directives(p, s,
+                                                         "ErrorDocument", 1);
     int i;
 
     for (i = 0; i < docs->nelts; i++) {

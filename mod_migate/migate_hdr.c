@@ -612,7 +612,8 @@ int migate_hdr_name_eq(const char *a, size_t alen, const char *b,
  * before it is made) the look-up walks the whole table.
  */
 #define KEYS 512
-static unsigned char key_first[KEYS + 1];  /* group k: [first[k], first[k+1]) */
+/* group k is key_order[key_first[k] .. key_first[k + 1]) */
+static unsigned char key_first[KEYS + 1];
 static unsigned char key_order[MIGATE_OWN__COUNT];
 static int index_ok;
 static pthread_once_t index_once = PTHREAD_ONCE_INIT;

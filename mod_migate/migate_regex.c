@@ -211,12 +211,14 @@ int re_match(const pcre2_code *code, const pcre2_match_context *limits,
 {
     int rc;
 
-    if (!tls_md || !limits) {
+    if (!limits) {
+        *error = PCRE2_ERROR_NOMEMORY;
+        return -1;
+    }
+    if (!tls_md) {
         pthread_once(&md_once, md_key_make);
+        tls_md = pcre2_match_data_create(1, NULL);
         if (!tls_md) {
-            tls_md = pcre2_match_data_create(1, NULL);
-        }
-        if (!tls_md || !limits) {
             *error = PCRE2_ERROR_NOMEMORY;
             return -1;
         }
