@@ -50,6 +50,15 @@ sub frame {
         . $payload;
 }
 
+# A request's header block: its pseudo-headers, then @fields
+# ([name, value, kind] each).
+sub header_block {
+    my ($method, $path, @fields) = @_;
+    return join '', map { field(@$_) }
+        [':method', $method], [':scheme', 'http'], [':path', $path],
+        [':authority', 'localhost'], @fields;
+}
+
 # request(port => P, path => '/x', headers => [[name, value, kind], ...],
 #          body => 'bytes', trailers => [[name, value, kind], ...],
 #          split => 1 (the header block over HEADERS + CONTINUATION),
@@ -66,10 +75,8 @@ sub request {
                                   PeerPort => $a{port}, Timeout => 30)
         or die "connect: $!";
     binmode $s;
-    my $block = join '', map { field(@$_) }
-        [':method', $a{body} ? 'POST' : 'GET'], [':scheme', 'http'],
-        [':path', $a{path}], [':authority', 'localhost'],
-        @{$a{headers} || []};
+    my $block = header_block($a{body} ? 'POST' : 'GET', $a{path},
+                             @{$a{headers} || []});
     my $end_stream = defined $a{body} ? 0 : 0x1;
     my $out = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" . frame(4, 0, 0, '');
     if ($a{split}) {
@@ -139,9 +146,7 @@ sub request {
     };
     $r{done} = $read->(1, '');
     if (defined $a{then} && $r{done} && !$r{goaway}) {
-        print $s frame(1, 0x4 | 0x1, 3, join '', map { field(@$_) }
-                       [':method', 'GET'], [':scheme', 'http'],
-                       [':path', $a{then}], [':authority', 'localhost']);
+        print $s frame(1, 0x4 | 0x1, 3, header_block('GET', $a{then}));
         $r{then_done} = $read->(3, 'then_') && !$r{goaway};
     }
     close $s;
