@@ -36,7 +36,7 @@ error_log_allow(qr/AH01170: balancer:\/\/mi_nodes: All workers are in error/,
                 qr/AH01097: pass request body failed/,
                 qr/AH01110: error reading response/);
 
-plan tests => 10;
+plan tests => 12;
 
 my $pki = Apache::Test::vars('top_dir') . '/build/pki';
 my $dir = tempdir('migate-ha.XXXXXX', TMPDIR => 1, CLEANUP => 1);
@@ -64,6 +64,30 @@ wait_for(sub {
 }, $BOUND);
 ok($seen{node1} && $seen{node2}, 'both nodes serve through the balancer');
 
+# Node 1 as the balancer-manager shows it (mod_proxy_balancer's XML
+# view of the shared worker state): its status loses "Ok"
+# (ap_proxy_parse_wstatus) once the member is no longer usable.
+my $port1 = port('fault_node1');
+my $member_status = sub {
+    # (a Referer on the server's own name, or mod_proxy_balancer
+    # ignores the xml parameter: its guard against cross-site requests)
+    my $r = req('fault_ha', 'GET', '/balancer-manager?xml=1',
+                Referer => 'http://localhost/balancer-manager');
+    return undef unless $r->{status} == 200;
+    for my $w (split m{<httpd:worker>}, $r->{body}) {
+        return $1 if $w =~ m{<httpd:port>\Q$port1\E</httpd:port>}
+                  && $w =~ m{<httpd:status>([^<]*)</httpd:status>};
+    }
+    return undef;
+};
+my $member_down = sub {
+    my $st = $member_status->();
+    return defined $st && $st !~ /\bOk\b/ ? "status \"$st\"" : 0;
+};
+my $st = $member_status->();
+ok(defined $st && $st =~ /\bOk\b/,
+   'the balancer-manager shows node 1 usable: ' . ($st // 'not found'));
+
 my $m = mark_logs();
 my $load = Load::start(port => port('fault_ha'), clients => 4, dir => $dir,
                        pause => 0.005,
@@ -73,25 +97,29 @@ ok(Load::wait_count($load, $N, $BOUND, sub { $_[0]{body} =~ /"node1"/ })
                        sub { $_[0]{body} =~ /"node2"/ }),
    "before: $N requests on each node");
 
-my $port1 = port('fault_node1');
 my $mk = mark_logs();
 my $t_kill = time;
 FaultBackend::stop(delete $node{node1});
 # Node 1 is marked down by whichever notices first: mod_proxy_hcheck
 # ("Health check DISABLING <url>", LogLevel proxy_hcheck:info in
-# t/conf/faults.conf.in) or a request that cannot connect, which puts
-# the member in its error state ("disabling worker for (host:port)";
-# the health check then leaves it there).  From then on the balancer
-# sends no request to it but the one that tries it again after retry=1
-# s, and that one is failed over to node 2.
+# t/conf/faults.conf.in), a request that cannot connect, which puts the
+# member in its error state ("disabling worker for (host:port)"), or a
+# request that fails on a connection node 1 had open, which puts it
+# there without a line (mod_proxy.c's proxy_handler on a 503 from a
+# balancer member).  So the balancer-manager's view ($member_down) is
+# read too.  From then on the balancer sends no request to it
+# but the one that tries it again after retry=1 s, and that one is
+# failed over to node 2.
+my $how;
 my $down = wait_for(sub {
-    err_since($mk) =~ m{(?:Health check DISABLING https?://[^\s:]+
-                         |disabling\ worker\ for\ \([^\s:]+)
-                        :\Q$port1\E\b}x
+    $how = err_since($mk) =~ m{((?:Health check DISABLING https?://[^\s:]+
+                                |disabling\ worker\ for\ \([^\s:]+)
+                               :\Q$port1\E)\b}x
+           ? "\"$1\"" : $member_down->();
 }, $BOUND);
 my $t_down = time;
-ok($down, sprintf 'node 1 marked down after %.1f s',
-   $t_down - $t_kill) or diag(err_since($mk));
+ok($down, sprintf 'node 1 marked down after %.1f s (%s)',
+   $t_down - $t_kill, $how // 'not seen') or diag(err_since($mk));
 my $after_ok = Load::wait_count($load, $N, $BOUND,
                                 sub { $_[0]{t} >= $t_down });
 my @done = Load::stop($load);
@@ -132,3 +160,5 @@ my $r = req('fault_ha', 'GET', '/ok/services/Foo');
 my @b = blocked_since($m2);
 ok($r->{status} == 403 && @b == 1 && $b[0] =~ /reason=services/,
    'the gate still refuses /ok/services/Foo');
+ok(wait_for($member_down, $BOUND),
+   'the balancer-manager shows node 1 down');
