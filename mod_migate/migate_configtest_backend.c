@@ -520,11 +520,85 @@ static int server_uses(apr_pool_t *p, server_rec *s,
 }
 
 /*
- * A worker defined once (in the main server, say) and used by servers of
- * different backend policies shares one pool of connections.  At run
- * time a connection opened under a weaker policy is never handed to a
- * strict server's request (migate_route.c refuses and closes it); say
- * so here, with the way to keep the pools apart.
+ * What a backend connection's session was verified and authenticated
+ * with: mod_ssl makes it from the proxy settings of the server whose
+ * request opened it (ap_proxy_connection_create_ex passes r->server;
+ * a <Proxy> section's own SSLProxy* apply to every server that uses its
+ * worker, and server_directives finds them for each).
+ */
+static const char *const trust_directives[] = {
+    "SSLProxyCACertificateFile", "SSLProxyCACertificatePath",
+    "SSLProxyCARevocationFile", "SSLProxyCARevocationPath",
+    "SSLProxyCARevocationCheck", "SSLProxyVerifyDepth",
+    "SSLProxyMachineCertificateFile", "SSLProxyMachineCertificatePath",
+    "SSLProxyMachineCertificateChainFile",
+};
+
+/* Server s's value of directive name, as written ("not set" without
+ * one); the last one of a scope wins. */
+static const char *trust_setting(apr_pool_t *p, const server_rec *s,
+                                 const char *name)
+{
+    int inherited;
+    apr_array_header_t *d = server_directives(p, s, name, &inherited);
+
+    return d->nelts ? APR_ARRAY_IDX(d, d->nelts - 1,
+                                    const ap_directive_t *)->args
+                    : "not set";
+}
+
+/* The first trust setting on which servers a and b differ, as
+ * "<directive> <a's> / <b's>", or NULL. */
+static const char *trust_differs(apr_pool_t *p, const server_rec *a,
+                                 const server_rec *b)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(trust_directives) / sizeof(*trust_directives);
+         i++) {
+        const char *x = trust_setting(p, a, trust_directives[i]);
+        const char *y = trust_setting(p, b, trust_directives[i]);
+
+        if (strcmp(x, y)) {
+            return apr_psprintf(p, "%s %s / %s", trust_directives[i], x, y);
+        }
+    }
+    return NULL;
+}
+
+/* Whether server o of worker w shares its pool with the strict server s
+ * to s's harm: o judges less (a weaker policy), or o is strict too but
+ * verifies or authenticates with other settings.  NULL, or why. */
+static const char *shared_harm(apr_pool_t *p, server_rec *s, server_rec *o)
+{
+    const char *diff;
+
+    if (policy_rank(o) != 2) {
+        return apr_psprintf(p, "%s (%s): a pooled connection opened for "
+                            "%s is never given to a request of %s (502 "
+                            "backend-tls, the connection is closed)",
+                            migate_vhost_name(p, o),
+                            policy_rank(o) == 1 ? "MiGateBackendTLS audit"
+                                                : "no backend TLS policy",
+                            migate_vhost_name(p, o),
+                            migate_vhost_name(p, s));
+    }
+    if ((diff = trust_differs(p, s, o)) == NULL) {
+        return NULL;
+    }
+    return apr_psprintf(p, "%s (MiGateBackendTLS strict too, but %s): a "
+                        "connection verified under one's settings may "
+                        "carry the other's requests",
+                        migate_vhost_name(p, o), diff);
+}
+
+/*
+ * A worker defined once (in the main server, say) and used by several
+ * servers shares one pool of connections.  At run time a connection
+ * opened under a weaker policy is never handed to a strict server's
+ * request (migate_route.c refuses and closes it); one verified by
+ * another strict server is, whatever CA that server trusts.  Say so
+ * here, with the way to keep the pools apart.
  */
 static void warn_shared_workers(apr_pool_t *p, server_rec *main_s,
                                 module *proxy)
@@ -551,11 +625,11 @@ static void warn_shared_workers(apr_pool_t *p, server_rec *main_s,
                          sizeof(w->s), s);
             for (o = main_s; o; o = o->next) {
                 proxy_server_conf *oc;
+                const char *harm;
                 int k;
 
-                if (o == s || policy_rank(o) == 2
-                    || (oc = ap_get_module_config(o->module_config,
-                                                  proxy)) == NULL) {
+                if (o == s || (oc = ap_get_module_config(o->module_config,
+                                                         proxy)) == NULL) {
                     continue;
                 }
                 for (k = 0; oc->workers && k < oc->workers->nelts; k++) {
@@ -564,22 +638,16 @@ static void warn_shared_workers(apr_pool_t *p, server_rec *main_s,
                     if (ow->s != w->s || !server_uses(p, o, oc, ow)) {
                         continue;
                     }
-                    ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_WARNING,
-                                 0, NULL,
-                                 "MIGATE0051: proxy worker %s is shared by "
-                                 "%s (MiGateBackendTLS strict) and %s (%s): "
-                                 "a pooled connection opened for %s is "
-                                 "never given to a request of %s (502 "
-                                 "backend-tls, the connection is closed); "
-                                 "define the worker in each vhost to keep "
-                                 "their pools apart", worker_name(w),
-                                 migate_vhost_name(p, s),
-                                 migate_vhost_name(p, o),
-                                 policy_rank(o) == 1
-                                 ? "MiGateBackendTLS audit"
-                                 : "no backend TLS policy",
-                                 migate_vhost_name(p, o),
-                                 migate_vhost_name(p, s));
+                    if ((harm = shared_harm(p, s, o)) != NULL) {
+                        ap_log_error(APLOG_MARK,
+                                     APLOG_STARTUP | APLOG_WARNING, 0, NULL,
+                                     "MIGATE0051: proxy worker %s is "
+                                     "shared by %s (MiGateBackendTLS "
+                                     "strict) and %s; define the worker "
+                                     "in each vhost to keep their pools "
+                                     "apart", worker_name(w),
+                                     migate_vhost_name(p, s), harm);
+                    }
                     break;
                 }
             }

@@ -6,7 +6,8 @@
 # own, or the main server's that it inherits), or no mod_ssl at all
 # (MIGATE0025).  https targets with SSLProxyEngine on, audit and off
 # pass.  It names what it cannot refuse: an ErrorDocument that would be
-# proxied (MIGATE0050), a worker shared with a weaker policy (MIGATE0051),
+# proxied (MIGATE0050), a worker shared with a weaker policy or with a
+# strict vhost that trusts another CA (MIGATE0051),
 # an IP-literal backend (MIGATE0052).  Each case is a small configuration
 # of its own, checked by the test user.
 use strict;
@@ -19,6 +20,18 @@ use File::Temp ();
 my $top = Apache::Test::vars('top_dir');
 my $httpd = httpd_under_test();
 my $dir = File::Temp::tempdir(CLEANUP => 1);
+my $pki = "$top/build/pki";
+
+# The main server's part of a case: a worker defined there, used by a
+# second strict gated vhost that trusts the CA file $ca.
+sub other_strict {
+    my $ca = shift;
+    return "SSLProxyEngine on\n<Proxy https://mi.example:8253/>\n"
+        . "    ProxySet ttl=5\n</Proxy>\n<VirtualHost 127.0.0.1:29999>\n"
+        . "    ServerName other.example\n    MiGate On\n"
+        . "    MiGateAllow /x/\n    SSLProxyCACertificateFile $ca\n"
+        . "    ProxyPass /x/ https://mi.example:8253/\n</VirtualHost>\n";
+}
 
 my @cases = (
     # [name, vhost body, expect failure, [patterns the output must have]]
@@ -148,6 +161,11 @@ C
     ['a worker shared with an ungated vhost', <<'C', 0, [qr{MIGATE0051: proxy worker https://mi\.example:8253/ is shared by gate\.example:29999 .* and other\.example:29999 .*no backend TLS policy}], "SSLProxyEngine on\n<Proxy https://mi.example:8253/>\n    ProxySet ttl=5\n</Proxy>\n<VirtualHost 127.0.0.1:29999>\n    ServerName other.example\n    ProxyPass /x https://mi.example:8253/\n</VirtualHost>\n"],
     ProxyPass /api https://mi.example:8253/
 C
+    # Two strict vhosts share the worker's judged connections: the
+    # configuration test names settings that verify or authenticate
+    # differently, and is silent when they agree.
+    ['strict vhosts sharing a worker, other CA files', "    SSLProxyCACertificateFile $pki/ca.crt\n    ProxyPass /api/ https://mi.example:8253/\n", 0, [qr{MIGATE0051: proxy worker https://mi\.example:8253/ is shared by (?:gate|other)\.example:29999 .* and (?:gate|other)\.example:29999 .*\(MiGateBackendTLS strict too, but SSLProxyCACertificateFile \S+ / \S+\): a connection verified under one's settings may carry the other's requests; define the worker in each vhost}], other_strict("$pki/rogue-ca.crt")],
+    ['strict vhosts sharing a worker, one CA file', "    SSLProxyCACertificateFile $pki/ca.crt\n    ProxyPass /api/ https://mi.example:8253/\n", 0, [], other_strict("$pki/ca.crt")],
     ['a vhost\'s own, longer worker is not the shared one', <<'C', 0, [], "SSLProxyEngine on\n<Proxy https://mi.example:8253/>\n    ProxySet ttl=5\n</Proxy>\n<VirtualHost 127.0.0.1:29999>\n    ServerName other.example\n    ProxyPass /x https://mi.example:8253/\n</VirtualHost>\n"],
     ProxyPass /api/ https://mi.example:8253/api/
 C
