@@ -30,7 +30,7 @@ error_log_allow(qr/AH02039: Certificate Verification/,
                 # mod_include, of the subrequests the gate refused
                 qr/\[include:error\] .* unable to include "[^"]*" in parsed file .*, subrequest returned (?:403|502)$/);
 
-plan tests => 55;
+plan tests => 59;
 
 my $pki = Apache::Test::vars('top_dir') . '/build/pki';
 my $dir = tempdir('migate-routes.XXXXXX', TMPDIR => 1, CLEANUP => 1);
@@ -315,6 +315,27 @@ sub from_mi { $_[0]->{body} =~ /^\{"mi":"/ }
     raw_req('routes_pool_partner', get('/api/p-last'));
     nothing_unjudged('untrusted', '/api/p-last', 'pooled connection',
                      map { "/api/s$_ " } 1 .. 8);
+}
+
+# --- A <Proxy> section's own SSL context -------------------------------
+{
+    # Its weak settings (TLS 1.2, AES128-SHA only) give way to the
+    # policy: a strict request negotiates a GCM suite and MI answers ...
+    for my $i (1 .. 3) {
+        my $m = mark_logs();
+        my $r = raw_req('routes_section_strict', get("/api/x?t=S2-$i"));
+        my @b = blocked_since($m);
+        ok($r->{status} == 200 && from_mi($r) && !@b)
+            or print STDERR "# section, strict: $r->{status} @b\n";
+    }
+    # ... and so does the audit vhost's, over the same context: nothing
+    # to report (without a strict vhost it reports "cipher AES128-SHA is
+    # not AES-GCM").
+    my $m = mark_logs();
+    my $r = raw_req('routes_section_audit', get('/api/x?t=S1'));
+    my @b = blocked_since($m);
+    ok($r->{status} == 200 && from_mi($r) && !@b)
+        or print STDERR "# section, audit: $r->{status} @b\n";
 }
 
 # --- The configured host, not the client's -----------------------------
