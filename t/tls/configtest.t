@@ -23,14 +23,21 @@ my $dir = File::Temp::tempdir(CLEANUP => 1);
 my $pki = "$top/build/pki";
 
 # The main server's part of a case: a worker defined there, used by a
-# second strict gated vhost that trusts the CA file $ca.
-sub other_strict {
-    my $ca = shift;
+# second vhost whose lines (a ProxyPass to the worker among them) are
+# given.
+sub shared_worker {
     return "SSLProxyEngine on\n<Proxy https://mi.example:8253/>\n"
         . "    ProxySet ttl=5\n</Proxy>\n<VirtualHost 127.0.0.1:29999>\n"
-        . "    ServerName other.example\n    MiGate On\n"
-        . "    MiGateAllow /x/\n    SSLProxyCACertificateFile $ca\n"
-        . "    ProxyPass /x/ https://mi.example:8253/\n</VirtualHost>\n";
+        . "    ServerName other.example\n"
+        . join('', map { "    $_\n" } @_) . "</VirtualHost>\n";
+}
+
+# ... a second strict gated vhost that trusts the CA file $ca.
+sub other_strict {
+    my $ca = shift;
+    return shared_worker('MiGate On', 'MiGateAllow /x/',
+                         "SSLProxyCACertificateFile $ca",
+                         'ProxyPass /x/ https://mi.example:8253/');
 }
 
 my @cases = (
@@ -158,7 +165,7 @@ C
     SSLProxyEngine on
     ProxyPass /api https://127.0.0.1:8253/api
 C
-    ['a worker shared with an ungated vhost', <<'C', 0, [qr{MIGATE0051: proxy worker https://mi\.example:8253/ is shared by gate\.example:29999 .* and other\.example:29999 .*no backend TLS policy}], "SSLProxyEngine on\n<Proxy https://mi.example:8253/>\n    ProxySet ttl=5\n</Proxy>\n<VirtualHost 127.0.0.1:29999>\n    ServerName other.example\n    ProxyPass /x https://mi.example:8253/\n</VirtualHost>\n"],
+    ['a worker shared with an ungated vhost', <<'C', 0, [qr{MIGATE0051: proxy worker https://mi\.example:8253/ is shared by gate\.example:29999 .* and other\.example:29999 .*no backend TLS policy}], shared_worker('ProxyPass /x https://mi.example:8253/')],
     ProxyPass /api https://mi.example:8253/
 C
     # Two strict vhosts share the worker's judged connections: the
@@ -166,7 +173,7 @@ C
     # differently, and is silent when they agree.
     ['strict vhosts sharing a worker, other CA files', "    SSLProxyCACertificateFile $pki/ca.crt\n    ProxyPass /api/ https://mi.example:8253/\n", 0, [qr{MIGATE0051: proxy worker https://mi\.example:8253/ is shared by (?:gate|other)\.example:29999 .* and (?:gate|other)\.example:29999 .*\(MiGateBackendTLS strict too, but SSLProxyCACertificateFile \S+ / \S+\): a connection verified under one's settings may carry the other's requests; define the worker in each vhost}], other_strict("$pki/rogue-ca.crt")],
     ['strict vhosts sharing a worker, one CA file', "    SSLProxyCACertificateFile $pki/ca.crt\n    ProxyPass /api/ https://mi.example:8253/\n", 0, [], other_strict("$pki/ca.crt")],
-    ['a vhost\'s own, longer worker is not the shared one', <<'C', 0, [], "SSLProxyEngine on\n<Proxy https://mi.example:8253/>\n    ProxySet ttl=5\n</Proxy>\n<VirtualHost 127.0.0.1:29999>\n    ServerName other.example\n    ProxyPass /x https://mi.example:8253/\n</VirtualHost>\n"],
+    ['a vhost\'s own, longer worker is not the shared one', <<'C', 0, [], shared_worker('ProxyPass /x https://mi.example:8253/')],
     ProxyPass /api/ https://mi.example:8253/api/
 C
     ['another vhost\'s SSLProxyEngine on does not count', <<'C', 1, [qr{MIGATE0025: https://mi\.example:8253/api \(\S+:\d+\) in gate\.example}], "<VirtualHost 127.0.0.1:29999>\n    ServerName other.example\n    SSLProxyEngine on\n</VirtualHost>\n"],
